@@ -1,0 +1,9 @@
+//! easypanel-autoscaler: keeps Easypanel app services at the replica count their CPU load
+//! needs, one cron run at a time.
+//!
+//! A run flows one way: [`run`] loads the [`config`], takes the [`state`] lock, reads the
+//! panel through the [`easypanel`] client, lets the pure [`engine`] decide per service,
+//! applies the decisions and records them.
+
+pub mod config;
+pub mod engine;
