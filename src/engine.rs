@@ -130,7 +130,8 @@ impl History {
             .rev()
             .find(|sample| {
                 let age = now.signed_duration_since(sample.at);
-                age >= chrono_duration(MIN_SAMPLE_SPACING) && age <= chrono_duration(SAMPLE_RETENTION)
+                age >= chrono_duration(MIN_SAMPLE_SPACING)
+                    && age <= chrono_duration(SAMPLE_RETENTION)
             })
             .copied()
     }
@@ -151,7 +152,10 @@ pub enum Action {
     Skip,
     /// Looked at and kept as it is.
     Hold,
-    Scale { from: u32, to: u32 },
+    Scale {
+        from: u32,
+        to: u32,
+    },
 }
 
 impl Action {
@@ -176,19 +180,47 @@ pub enum Reason {
     ReplicasUnknown,
     TaskStateUnknown,
     CpuUnknown,
-    TasksNotRunning { running: u32, desired: u32 },
-    ChangePending { replicas: u32, desired: u32 },
-    BelowMin { min: u32 },
-    AboveMax { max: u32 },
-    CpuHigh { up: f64 },
-    CpuLow { down: f64, previous: f64 },
-    AtMax { max: u32 },
-    AtMin { min: u32 },
-    CooldownUp { remaining: Duration },
-    CooldownDown { remaining: Duration },
+    TasksNotRunning {
+        running: u32,
+        desired: u32,
+    },
+    ChangePending {
+        replicas: u32,
+        desired: u32,
+    },
+    BelowMin {
+        min: u32,
+    },
+    AboveMax {
+        max: u32,
+    },
+    CpuHigh {
+        up: f64,
+    },
+    CpuLow {
+        down: f64,
+        previous: f64,
+    },
+    AtMax {
+        max: u32,
+    },
+    AtMin {
+        min: u32,
+    },
+    CooldownUp {
+        remaining: Duration,
+    },
+    CooldownDown {
+        remaining: Duration,
+    },
     NoPreviousSample,
-    LowNotSustained { previous: f64 },
-    PartialCpuData { containers: Option<u32>, running: u32 },
+    LowNotSustained {
+        previous: f64,
+    },
+    PartialCpuData {
+        containers: Option<u32>,
+        running: u32,
+    },
     WithinThresholds,
 }
 
@@ -268,13 +300,19 @@ pub fn decide(
     history: &History,
     now: DateTime<Utc>,
 ) -> Decision {
-    let cpu = observation.cpu.filter(|cpu| cpu.percent.is_finite() && cpu.percent >= 0.0);
+    let cpu = observation
+        .cpu
+        .filter(|cpu| cpu.percent.is_finite() && cpu.percent >= 0.0);
     let previous = history.previous_sample(now);
     let trend = match (cpu, previous) {
         (Some(cpu), Some(previous)) => Some(cpu.percent - previous.cpu_percent),
         _ => None,
     };
-    let decision = |action, reason| Decision { action, reason, trend };
+    let decision = |action, reason| Decision {
+        action,
+        reason,
+        trend,
+    };
     let skip = |reason| decision(Action::Skip, reason);
     let hold = |reason| decision(Action::Hold, reason);
 
@@ -306,10 +344,16 @@ pub fn decide(
     };
 
     if tasks.running != tasks.desired {
-        return hold(Reason::TasksNotRunning { running: tasks.running, desired: tasks.desired });
+        return hold(Reason::TasksNotRunning {
+            running: tasks.running,
+            desired: tasks.desired,
+        });
     }
     if tasks.desired != replicas {
-        return hold(Reason::ChangePending { replicas, desired: tasks.desired });
+        return hold(Reason::ChangePending {
+            replicas,
+            desired: tasks.desired,
+        });
     }
 
     let scale = |to, reason| decision(Action::Scale { from: replicas, to }, reason);
@@ -338,17 +382,28 @@ pub fn decide(
             return hold(Reason::NoPreviousSample);
         };
         if previous.cpu_percent > policy.down {
-            return hold(Reason::LowNotSustained { previous: previous.cpu_percent });
+            return hold(Reason::LowNotSustained {
+                previous: previous.cpu_percent,
+            });
         }
-        if cpu.containers.is_none_or(|containers| containers < tasks.running) {
-            return hold(Reason::PartialCpuData { containers: cpu.containers, running: tasks.running });
+        if cpu
+            .containers
+            .is_none_or(|containers| containers < tasks.running)
+        {
+            return hold(Reason::PartialCpuData {
+                containers: cpu.containers,
+                running: tasks.running,
+            });
         }
         if let Some(remaining) = cooldown_remaining(history, policy.cooldown_down, now) {
             return hold(Reason::CooldownDown { remaining });
         }
         return scale(
             replicas - 1,
-            Reason::CpuLow { down: policy.down, previous: previous.cpu_percent },
+            Reason::CpuLow {
+                down: policy.down,
+                previous: previous.cpu_percent,
+            },
         );
     }
 
@@ -365,7 +420,10 @@ fn cooldown_remaining(
 ) -> Option<Duration> {
     let last = history.last_scale?;
     let slack = MAX_COOLDOWN_SLACK.min(cooldown / 10);
-    let elapsed = now.signed_duration_since(last.at).to_std().unwrap_or(Duration::ZERO);
+    let elapsed = now
+        .signed_duration_since(last.at)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
     if elapsed + slack >= cooldown {
         return None;
     }
