@@ -66,7 +66,7 @@ impl Default for Policy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// The panel's `enabled` setting.
-    pub enabled: bool,
+    pub enabled: Option<bool>,
     pub has_published_ports: bool,
     /// `deploy.replicas` as stored in the panel.
     pub replicas: Option<u32>,
@@ -177,6 +177,7 @@ pub enum Reason {
     Disabled,
     StoppedInSwarm,
     ZeroReplicas,
+    EnabledUnknown,
     ReplicasUnknown,
     TaskStateUnknown,
     CpuUnknown,
@@ -229,7 +230,10 @@ impl Reason {
     pub fn is_missing_data(&self) -> bool {
         matches!(
             self,
-            Reason::ReplicasUnknown | Reason::TaskStateUnknown | Reason::CpuUnknown
+            Reason::EnabledUnknown
+                | Reason::ReplicasUnknown
+                | Reason::TaskStateUnknown
+                | Reason::CpuUnknown
         )
     }
 }
@@ -242,6 +246,9 @@ impl fmt::Display for Reason {
             Reason::Disabled => write!(f, "service is disabled in the panel"),
             Reason::StoppedInSwarm => write!(f, "stopped on purpose (Swarm desired count is 0)"),
             Reason::ZeroReplicas => write!(f, "stopped on purpose (deploy.replicas is 0)"),
+            Reason::EnabledUnknown => {
+                write!(f, "enabled setting unknown: the panel did not report it")
+            }
             Reason::ReplicasUnknown => write!(f, "replica count unknown: the panel did not report it"),
             Reason::TaskStateUnknown => write!(f, "task state unknown: the panel did not report it"),
             Reason::CpuUnknown => write!(f, "CPU unknown: the panel reported no usable figure"),
@@ -323,7 +330,7 @@ pub fn decide(
         return skip(Reason::ExposedPorts);
     }
 
-    if !observation.enabled {
+    if observation.enabled == Some(false) {
         return skip(Reason::Disabled);
     }
     if observation.tasks.is_some_and(|tasks| tasks.desired == 0) {
@@ -333,6 +340,9 @@ pub fn decide(
         return skip(Reason::ZeroReplicas);
     }
 
+    if observation.enabled.is_none() {
+        return hold(Reason::EnabledUnknown);
+    }
     let Some(replicas) = observation.replicas else {
         return hold(Reason::ReplicasUnknown);
     };

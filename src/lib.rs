@@ -6,5 +6,6 @@
 //! applies the decisions and records them.
 
 pub mod config;
+pub mod easypanel;
 pub mod engine;
 pub mod logging;

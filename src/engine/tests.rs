@@ -10,7 +10,7 @@ fn at(minute: i64, second: i64) -> DateTime<Utc> {
 
 fn running(replicas: u32, cpu: f64) -> Observation {
     Observation {
-        enabled: true,
+        enabled: Some(true),
         has_published_ports: false,
         replicas: Some(replicas),
         tasks: Some(TaskCounts {
@@ -117,7 +117,7 @@ fn cases() -> Vec<Case> {
             name: "disabled service is never started",
             policy: Policy { min: 2, ..policy() },
             observation: Observation {
-                enabled: false,
+                enabled: Some(false),
                 ..running(0, 0.0)
             },
             history: History::default(),
@@ -153,6 +153,18 @@ fn cases() -> Vec<Case> {
             now: at(0, 0),
             action: Action::Skip,
             reason: Reason::ZeroReplicas,
+        },
+        Case {
+            name: "unknown enabled setting holds",
+            policy: policy(),
+            observation: Observation {
+                enabled: None,
+                ..running(2, 95.0)
+            },
+            history: History::default(),
+            now: at(0, 0),
+            action: Action::Hold,
+            reason: Reason::EnabledUnknown,
         },
         Case {
             name: "unknown replicas hold",
