@@ -9,3 +9,4 @@ pub mod config;
 pub mod easypanel;
 pub mod engine;
 pub mod logging;
+pub mod state;
