@@ -5,6 +5,12 @@
 //! parsed into a raw serde model that keeps every key as written, then converted into
 //! [`Config`], whose values are known to be valid. Every problem found is reported, not only
 //! the first, and each message names the key path, the bad value and what is accepted.
+//!
+//! The file is one JSON object. `api`, `global` and `logging` are sections. Every other key
+//! names a service as `project_service` and contains its policy keys (`min`, `max`, `up`,
+//! `down`, `ignore`, `cooldown_minutes`, `cooldown_up_minutes`, `cooldown_down_minutes`).
+//! `global` may set any policy key as the default for all services, and `policy.rs` gives the
+//! precedence. [`ENV_API_URL`] and [`ENV_API_TOKEN`] override `api.base_url` and `api.token`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +18,29 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::engine::Policy;
+
+mod describe;
+mod env;
+mod errors;
+mod fields;
+mod load;
+mod paths;
+mod permissions;
+mod policy;
+mod raw;
+mod sections;
+mod suggest;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use describe::describe;
+pub use env::{EnvOverrides, ENV_API_TOKEN, ENV_API_URL};
+pub use errors::{ConfigError, ConfigErrors, Origin, Sourced};
+pub use load::{load, parse};
+pub use paths::resolve_paths;
+pub use permissions::token_permission_warning;
 
 /// A validated configuration: everything a run needs before its first request.
 #[derive(Debug, Clone)]
@@ -39,12 +68,31 @@ pub struct ApiSettings {
     /// Panel URL without a trailing slash; may carry a path prefix for a reverse proxy.
     pub base_url: String,
     pub token: Token,
+    pub token_source: TokenSource,
     pub verify_ssl: bool,
     /// Timeout of one HTTP request.
     pub timeout: Duration,
     pub protocol: ProtocolChoice,
     /// Upper bound on requests in flight at once.
     pub max_concurrency: usize,
+}
+
+/// Source of the API token in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `api.token` in the config file.
+    File,
+    /// The `EASYPANEL_API_TOKEN` environment variable; the file contains no token.
+    Env,
+    /// The `EASYPANEL_API_TOKEN` environment variable, overriding a token the file also contains.
+    EnvOverFile,
+}
+
+impl TokenSource {
+    /// Returns whether the config file contains a token, in use or overridden.
+    pub fn has_file_token(self) -> bool {
+        matches!(self, TokenSource::File | TokenSource::EnvOverFile)
+    }
 }
 
 /// Which transport generation the client speaks.
@@ -137,6 +185,12 @@ impl Token {
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
