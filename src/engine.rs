@@ -446,3 +446,6 @@ fn chrono_duration(duration: Duration) -> chrono::Duration {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod properties;

@@ -182,3 +182,88 @@ fn service_deploy_requires_deploy_object() {
     assert_eq!(deploy.replicas, Some(2));
     assert!(service_deploy(&json!({"name": "api"})).is_err());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON, biased toward the field names the parsers look for.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let key = prop_oneof![
+            Just("services".to_owned()),
+            Just("projects".to_owned()),
+            Just("projectName".to_owned()),
+            Just("serviceName".to_owned()),
+            Just("containerName".to_owned()),
+            Just("name".to_owned()),
+            Just("type".to_owned()),
+            Just("deploy".to_owned()),
+            Just("replicas".to_owned()),
+            Just("ports".to_owned()),
+            Just("published".to_owned()),
+            Just("stats".to_owned()),
+            Just("cpu".to_owned()),
+            Just("percent".to_owned()),
+            Just("actual".to_owned()),
+            Just("desired".to_owned()),
+            Just("cpuInfo".to_owned()),
+            Just("count".to_owned()),
+            "[a-z]{1,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z_.]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((key.clone(), inner), 0..6)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsers_never_panic(value in json_value()) {
+            if let Ok(raw) = serde_json::from_value::<RawInventory>(value.clone()) {
+                let inventory = raw.into_inventory();
+                for row in &inventory.services {
+                    prop_assert!(!row.project.is_empty() && !row.name.is_empty());
+                }
+            }
+            if let Ok(rows) = serde_json::from_value(value.clone()) {
+                let table = cpu_table(rows, 400.0);
+                for reading in table.by_service.values() {
+                    prop_assert!(is_plausible_cpu(reading.percent, 400.0));
+                    prop_assert!(reading.containers.unwrap_or(0) > 0);
+                }
+            }
+            if let Ok(map) = serde_json::from_value(value.clone()) {
+                let _ = task_counts(map);
+            }
+            if let Some(reading) = service_cpu(&value, 400.0) {
+                prop_assert!(is_plausible_cpu(reading.percent, 400.0));
+            }
+            let _ = system_stats(&value);
+            let _ = service_deploy(&value);
+        }
+
+        #[test]
+        fn envelopes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256), value in json_value()) {
+            use crate::easypanel::transport::{error_message, payload, Generation};
+            let text = value.to_string();
+            for generation in [Generation::Trpc, Generation::Rpc] {
+                let _ = payload::<Value>(generation, &bytes);
+                let _ = payload::<Value>(generation, text.as_bytes());
+            }
+            let _ = error_message(&bytes);
+            let _ = error_message(text.as_bytes());
+        }
+    }
+}
