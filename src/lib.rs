@@ -5,8 +5,11 @@
 //! panel through the [`easypanel`] client, lets the pure [`engine`] decide per service,
 //! applies the decisions and records them.
 
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod easypanel;
 pub mod engine;
 pub mod logging;
+pub mod run;
 pub mod state;

@@ -1,0 +1,94 @@
+//! The subcommands, each a function from parsed arguments to an [`Exit`].
+
+mod debug_api;
+mod run;
+mod status;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, AppPaths, Config, ConfigError, EnvOverrides};
+
+/// The exit codes, one table for every subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, or nothing to do (including another run in progress).
+    Success,
+    /// 1: the run completed, but a service failed or was held for lack of data.
+    ServiceFailures,
+    /// 2: could not run: bad config, missing token, panel unreachable or refusing the
+    /// token, state folder not writable.
+    CouldNotRun,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::ServiceFailures => 1,
+            Exit::CouldNotRun => 2,
+        }
+    }
+}
+
+/// Runs the command the arguments name.
+pub fn execute(cli: Cli) -> Exit {
+    let paths = match app_paths(&cli) {
+        Ok(paths) => paths,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::CouldNotRun;
+        }
+    };
+    let command = match cli.command() {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::CouldNotRun;
+        }
+    };
+    match command {
+        Command::Run(args) => run::run(&paths, args),
+        Command::Validate => validate::validate(&paths),
+        Command::DebugApi(args) => debug_api::debug_api(&paths, &args),
+        Command::Status(args) => status::status(&paths, args),
+    }
+}
+
+fn app_paths(cli: &Cli) -> Result<AppPaths, String> {
+    let executable = std::env::current_exe().map_err(|error| {
+        format!("could not find the executable's own path: {error}; pass --config PATH")
+    })?;
+    Ok(config::resolve_paths(
+        cli.config.as_deref(),
+        cli.state_dir.as_deref(),
+        &executable,
+    ))
+}
+
+/// Loads the config file with the environment overrides, printing every problem on stderr.
+fn load_config(paths: &AppPaths) -> Result<Config, Exit> {
+    config::load(&paths.config_file, &EnvOverrides::from_env()).map_err(|errors| {
+        print_config_errors(&paths.config_file, errors.errors());
+        Exit::CouldNotRun
+    })
+}
+
+fn print_config_errors(path: &std::path::Path, errors: &[ConfigError]) {
+    match errors {
+        // These already name the file.
+        [error @ (ConfigError::NotFound { .. } | ConfigError::Unreadable { .. })] => {
+            eprintln!("error: {error}");
+        }
+        [error] => eprintln!("error: invalid config file {}: {error}", path.display()),
+        errors => {
+            eprintln!(
+                "error: invalid config file {} ({} problems):",
+                path.display(),
+                errors.len()
+            );
+            for error in errors {
+                eprintln!("  {error}");
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! One run: discover → observe → decide → apply → record → summarize.
+//!
+//! # Contracts
+//! - Nothing is written to the panel or the state folder in a dry run.
+//! - A service's failure (a write the panel rejected, a state file that could not be saved)
+//!   never stops the others; it is counted and turns the exit code to 1.
+//! - Runs may be repeated or overlap: the lock makes the second one stop, and every write to
+//!   the panel sets an absolute count after checking that the stored count is still the one
+//!   the decision started from.
+
+mod apply;
+mod observe;
+mod report;
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use tracing::{error, info, warn};
+
+use crate::config::{AppPaths, Config, ProtocolChoice};
+use crate::easypanel::{ApiError, Client, ClientSettings, Generation, GenerationChoice};
+use crate::engine::{self, Action, Decision, Observation};
+use crate::state::{PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION};
+
+pub use report::Summary;
+
+/// Options of one run that do not come from the config file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Decide and log, but write nothing to the panel or the state folder.
+    pub dry_run: bool,
+}
+
+/// How a run ended when it could run at all.
+#[derive(Debug)]
+pub enum RunOutcome {
+    Completed(Summary),
+    /// Another run holds the lock; this one did nothing.
+    AlreadyRunning,
+}
+
+/// Why a run could not run.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("could not read the inventory: {0}")]
+    Inventory(#[source] ApiError),
+    #[error("could not set up the API client: {0}")]
+    Client(#[source] ApiError),
+}
+
+/// One app service going through the run.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    pub key: String,
+    pub project: String,
+    pub name: String,
+    pub observation: Observation,
+    pub state: ServiceState,
+    pub decision: Decision,
+    /// Set when something about this service failed; the run then exits 1.
+    pub failure: Option<String>,
+    /// Set when the panel's write was made.
+    pub applied: bool,
+}
+
+/// Runs once against the panel, at `now`.
+///
+/// Returns `Err` when the run could not run at all (state folder not writable, panel
+/// unreachable or refusing the token, inventory unreadable). Per-service failures are
+/// counted in the summary instead.
+pub async fn run(
+    config: &Config,
+    paths: &AppPaths,
+    options: RunOptions,
+    now: DateTime<Utc>,
+) -> Result<RunOutcome, RunError> {
+    let started = Instant::now();
+    let deadline = started + config.global.max_run;
+
+    // Lock: a dry run writes nothing, so it neither creates the folder nor takes the lock.
+    let store = if options.dry_run {
+        StateStore::read_only(&paths.state_dir)
+    } else {
+        StateStore::open(&paths.state_dir)?
+    };
+    let _lock = if options.dry_run {
+        None
+    } else {
+        match store.try_lock()? {
+            Some(lock) => Some(lock),
+            None => {
+                info!("another run is in progress (the state lock is held); nothing to do");
+                return Ok(RunOutcome::AlreadyRunning);
+            }
+        }
+    };
+
+    // Discover.
+    // Facts remembered for another generation than the one forced by api.protocol do not
+    // apply to this panel.
+    let memory = store.load_panel(&config.api.base_url).filter(|memory| {
+        match config.api.protocol {
+            ProtocolChoice::Auto => true,
+            ProtocolChoice::Trpc => memory.generation == Generation::Trpc,
+            ProtocolChoice::Rpc => memory.generation == Generation::Rpc,
+        }
+    });
+    let mut client = Client::new(client_settings(config, memory.as_ref(), deadline))
+        .map_err(RunError::Client)?;
+    let inventory = client.inventory().await.map_err(RunError::Inventory)?;
+    info!(
+        version = env!("CARGO_PKG_VERSION"),
+        api_endpoint = %config.api.base_url,
+        generation = client.generation().name(),
+        dry_run = options.dry_run,
+        "run started"
+    );
+    for problem in &inventory.invalid_rows {
+        error!(
+            api_endpoint = "projects.listProjectsAndServices",
+            "invalid inventory row left out: {problem}"
+        );
+    }
+    warn_about_unknown_services(config, &inventory.services);
+
+    let rows: Vec<_> = inventory
+        .services
+        .iter()
+        .filter(|row| row.is_app())
+        .collect();
+    let services_seen = inventory.services.len();
+
+    // Observe.
+    let observed = observe::observe(&client, config, &rows, now).await;
+
+    let host_cores = match &memory {
+        Some(memory) if memory.generation == client.generation() => memory.host_cores,
+        _ => observe::host_cores(&client).await,
+    };
+    if !options.dry_run {
+        remember_panel(&store, config, &client, memory.as_ref(), host_cores, now);
+    }
+
+    // Decide.
+    let mut candidates = Vec::with_capacity(rows.len());
+    for (row, observation) in rows.iter().zip(observed.observations) {
+        let key = row.key();
+        let loaded = match store.load(&key) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                error!(service_name = %key, "state file could not be loaded: {error}");
+                crate::state::Loaded {
+                    state: ServiceState::new(&key),
+                    set_aside: None,
+                }
+            }
+        };
+        if let Some(set_aside) = &loaded.set_aside {
+            warn!(
+                service_name = %key,
+                "state file {}; it was moved to {} and the service starts with no history",
+                set_aside.problem,
+                set_aside.moved_to.display()
+            );
+        }
+        let policy = config.policy(&key);
+        let decision = engine::decide(policy, &observation, &loaded.state.history(), now);
+        candidates.push(Candidate {
+            key,
+            project: row.project.clone(),
+            name: row.name.clone(),
+            observation,
+            state: loaded.state,
+            decision,
+            failure: None,
+            applied: false,
+        });
+    }
+    for candidate in &candidates {
+        report::log_decision(candidate, config.policy(&candidate.key), options.dry_run);
+    }
+
+    // Apply.
+    if !options.dry_run {
+        apply::apply(&client, config, &mut candidates, deadline).await;
+    }
+
+    // Record.
+    if !options.dry_run {
+        for candidate in &mut candidates {
+            record(&store, candidate, now);
+        }
+    }
+
+    // Summarize.
+    let summary = Summary::new(
+        services_seen,
+        &candidates,
+        client.request_count(),
+        started.elapsed(),
+        options.dry_run,
+    );
+    summary.log(options.dry_run);
+    Ok(RunOutcome::Completed(summary))
+}
+
+fn client_settings(
+    config: &Config,
+    memory: Option<&PanelMemory>,
+    deadline: Instant,
+) -> ClientSettings {
+    let generation = match config.api.protocol {
+        ProtocolChoice::Auto => GenerationChoice::Detect {
+            remembered: memory.map(|memory| memory.generation),
+        },
+        ProtocolChoice::Trpc => GenerationChoice::Fixed(Generation::Trpc),
+        ProtocolChoice::Rpc => GenerationChoice::Fixed(Generation::Rpc),
+    };
+    ClientSettings {
+        base_url: config.api.base_url.clone(),
+        token: config.api.token.expose().to_owned(),
+        verify_ssl: config.api.verify_ssl,
+        timeout: config.api.timeout,
+        generation,
+        monitor_router: memory.and_then(|memory| memory.monitor_router),
+        deadline: Some(deadline),
+        host_cores: memory.and_then(|memory| memory.host_cores),
+    }
+}
+
+/// Warns once per run about each configured service the panel does not have as an app
+/// service: it may be a typo, or a database the autoscaler never touches.
+fn warn_about_unknown_services(config: &Config, services: &[crate::easypanel::ServiceRow]) {
+    let app_keys: BTreeSet<String> = services
+        .iter()
+        .filter(|row| row.is_app())
+        .map(|row| row.key())
+        .collect();
+    for key in config.services.keys() {
+        if app_keys.contains(key) {
+            continue;
+        }
+        match services.iter().find(|row| &row.key() == key) {
+            Some(row) => warn!(
+                service_name = %key,
+                "configured service is a {} service; only app services are scaled",
+                row.kind
+            ),
+            None => warn!(
+                service_name = %key,
+                "configured service not found in the panel; check the spelling (project_service)"
+            ),
+        }
+    }
+}
+
+/// Stores what was detected about the panel when it differs from what was remembered.
+fn remember_panel(
+    store: &StateStore,
+    config: &Config,
+    client: &Client,
+    memory: Option<&PanelMemory>,
+    host_cores: Option<u32>,
+    now: DateTime<Utc>,
+) {
+    let detected = PanelMemory {
+        version: STATE_VERSION,
+        base_url: config.api.base_url.clone(),
+        generation: client.generation(),
+        monitor_router: client.monitor_router(),
+        host_cores,
+        detected_at: now,
+    };
+    let unchanged = memory.is_some_and(|memory| {
+        memory.generation == detected.generation
+            && memory.monitor_router == detected.monitor_router
+            && memory.host_cores == detected.host_cores
+    });
+    if unchanged {
+        return;
+    }
+    if let Err(error) = store.save_panel(&detected) {
+        warn!("could not remember the panel's API generation: {error}");
+    }
+}
+
+/// Adds this run's CPU sample and scale to the service's state and saves it.
+fn record(store: &StateStore, candidate: &mut Candidate, now: DateTime<Utc>) {
+    if candidate.decision.action == Action::Skip {
+        return;
+    }
+    let mut changed = false;
+    if let Some(cpu) = candidate.observation.cpu {
+        if cpu.percent.is_finite() && cpu.percent >= 0.0 {
+            candidate.state.record_sample(now, cpu.percent);
+            changed = true;
+        }
+    }
+    if let (true, Action::Scale { from, to }) = (candidate.applied, candidate.decision.action) {
+        let direction = if to > from {
+            engine::Direction::Up
+        } else {
+            engine::Direction::Down
+        };
+        candidate.state.last_scale = Some(engine::ScaleEvent {
+            at: now,
+            from,
+            to,
+            direction,
+        });
+        changed = true;
+    }
+    if !changed {
+        return;
+    }
+    if let Err(error) = store.save(&candidate.state) {
+        error!(service_name = %candidate.key, "{error}");
+        candidate.failure.get_or_insert_with(|| error.to_string());
+    }
+}

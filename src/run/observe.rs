@@ -1,0 +1,162 @@
+//! The observe step: one replica-state call and one CPU call for every service, and the
+//! per-service CPU fallback only for the services that still lack a figure.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use tracing::{error, warn};
+
+use crate::config::Config;
+use crate::easypanel::{ApiError, Client, CpuTable, ServiceRow};
+use crate::engine::{self, CpuReading, History, Observation, Reason, TaskCounts};
+
+pub(crate) struct Observed {
+    /// One observation per row, in the order of the rows.
+    pub observations: Vec<Observation>,
+}
+
+/// Reads task counts and CPU for `rows` (app services) and builds their observations.
+///
+/// The two bulk calls run together once the monitor router is known; on a first run the
+/// task-count call finds the router and the CPU call follows it. A failed call is logged
+/// once with its endpoint, and the services it would have described lack that data.
+pub(crate) async fn observe(
+    client: &Client,
+    config: &Config,
+    rows: &[&ServiceRow],
+    now: DateTime<Utc>,
+) -> Observed {
+    let (tasks, cpu) = if client.monitor_router().is_some() {
+        tokio::join!(client.task_counts(), client.cpu_table())
+    } else {
+        let tasks = client.task_counts().await;
+        (tasks, client.cpu_table().await)
+    };
+
+    let tasks = match tasks {
+        Ok((counts, invalid)) => {
+            if invalid > 0 {
+                error!(
+                    api_endpoint = "getDockerTaskStats",
+                    "{invalid} task-count entries were invalid and left out; those services are held"
+                );
+            }
+            counts
+        }
+        Err(error) => {
+            log_missing("replica state", &error);
+            HashMap::new()
+        }
+    };
+    let cpu = match cpu {
+        Ok(table) => {
+            if table.invalid_figures > 0 {
+                warn!(
+                    api_endpoint = "getMonitorTableData",
+                    "{} container CPU figures were missing, negative, not a number or implausibly high and were left out",
+                    table.invalid_figures
+                );
+            }
+            table
+        }
+        Err(error) => {
+            log_missing("per-container CPU", &error);
+            CpuTable::default()
+        }
+    };
+
+    let mut observations: Vec<Observation> = rows
+        .iter()
+        .map(|row| observation(row, &tasks, &cpu))
+        .collect();
+    fill_cpu_from_service_stats(client, config, rows, &mut observations, now).await;
+    Observed { observations }
+}
+
+/// Reads the host's core count, which bounds a plausible CPU figure. Costs one request,
+/// so it runs only when the panel is detected, and its answer is remembered.
+pub(crate) async fn host_cores(client: &Client) -> Option<u32> {
+    match client.system_stats().await {
+        Ok(stats) => stats.cpu_count,
+        Err(error) => {
+            warn!("could not read the host's core count from getSystemStats: {error}");
+            None
+        }
+    }
+}
+
+fn observation(
+    row: &ServiceRow,
+    tasks: &HashMap<String, TaskCounts>,
+    cpu: &CpuTable,
+) -> Observation {
+    let key = row.key();
+    Observation {
+        enabled: row.enabled,
+        // A service whose ports cannot be read counts as exposed: with ignore_exposed on,
+        // leaving it alone is the safe side.
+        has_published_ports: row.has_published_ports.unwrap_or(true),
+        replicas: row.replicas,
+        tasks: tasks.get(&key).copied(),
+        cpu: cpu.by_service.get(&key).copied(),
+    }
+}
+
+/// Asks `getServiceStats` for the CPU of each service that lacks a figure and whose
+/// decision depends on one. The calls run concurrently, bounded by `api.max_concurrency`.
+async fn fill_cpu_from_service_stats(
+    client: &Client,
+    config: &Config,
+    rows: &[&ServiceRow],
+    observations: &mut [Observation],
+    now: DateTime<Utc>,
+) {
+    let needed: Vec<usize> = (0..rows.len())
+        .filter(|&index| {
+            let policy = config.policy(&rows[index].key());
+            let decision = engine::decide(policy, &observations[index], &History::default(), now);
+            decision.reason == Reason::CpuUnknown
+        })
+        .collect();
+    if needed.is_empty() {
+        return;
+    }
+
+    let readings: Vec<(usize, Result<Option<CpuReading>, ApiError>)> = stream::iter(needed)
+        .map(|index| async move {
+            (
+                index,
+                client
+                    .service_cpu(&rows[index].project, &rows[index].name)
+                    .await,
+            )
+        })
+        .buffer_unordered(config.api.max_concurrency)
+        .collect()
+        .await;
+    for (index, reading) in readings {
+        let key = rows[index].key();
+        match reading {
+            Ok(Some(reading)) => observations[index].cpu = Some(reading),
+            Ok(None) => warn!(
+                service_name = %key,
+                api_endpoint = "getServiceStats",
+                "no usable CPU figure (missing, negative, not a number or implausibly high); the service is held"
+            ),
+            Err(error) => error!(
+                service_name = %key,
+                api_endpoint = "getServiceStats",
+                "CPU fallback failed: {error}; the service is held"
+            ),
+        }
+    }
+}
+
+fn log_missing(what: &str, error: &ApiError) {
+    if matches!(error, ApiError::BudgetSpent { .. }) {
+        error!("{what} not read: {error}");
+        return;
+    }
+    error!("could not read the {what}: {error}; services lacking it are held");
+}

@@ -1,0 +1,124 @@
+//! What a run tells the operator: one line per service and one summary line.
+
+use std::time::Duration;
+
+use tracing::info;
+
+use super::Candidate;
+use crate::engine::{Action, Policy};
+
+/// Counts of one run, logged as its last line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Every service in the inventory, of any type.
+    pub services_seen: usize,
+    /// App services, the only ones the autoscaler may scale.
+    pub candidates: usize,
+    /// Services whose new count was stored (in a dry run: that would have been).
+    pub scaled: usize,
+    pub held: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Services held because the panel did not provide their data.
+    pub missing_data: usize,
+    pub api_requests: u64,
+    pub elapsed_ms: u64,
+}
+
+impl Summary {
+    pub(super) fn new(
+        services_seen: usize,
+        candidates: &[Candidate],
+        api_requests: u64,
+        elapsed: Duration,
+        dry_run: bool,
+    ) -> Summary {
+        let mut summary = Summary {
+            services_seen,
+            candidates: candidates.len(),
+            scaled: 0,
+            held: 0,
+            skipped: 0,
+            failed: 0,
+            missing_data: 0,
+            api_requests,
+            elapsed_ms: elapsed.as_millis() as u64,
+        };
+        for candidate in candidates {
+            let is_scale = matches!(candidate.decision.action, Action::Scale { .. });
+            if candidate.failure.is_some() {
+                summary.failed += 1;
+            } else if candidate.applied || (dry_run && is_scale) {
+                summary.scaled += 1;
+            } else if candidate.decision.action == Action::Skip {
+                summary.skipped += 1;
+            } else {
+                summary.held += 1;
+            }
+            if candidate.decision.reason.is_missing_data() {
+                summary.missing_data += 1;
+            }
+        }
+        summary
+    }
+
+    /// Returns true when the run should exit 1: a service failed, or was held for lack of
+    /// data.
+    pub fn has_failures(&self) -> bool {
+        self.failed > 0 || self.missing_data > 0
+    }
+
+    pub(super) fn log(&self, dry_run: bool) {
+        info!(
+            services_seen = self.services_seen,
+            candidates = self.candidates,
+            scaled = self.scaled,
+            held = self.held,
+            skipped = self.skipped,
+            failed = self.failed,
+            missing_data = self.missing_data,
+            api_requests = self.api_requests,
+            elapsed_ms = self.elapsed_ms,
+            dry_run,
+            "run finished"
+        );
+    }
+}
+
+/// Logs the one line a service gets: its inputs, the decision and the reason.
+pub(super) fn log_decision(candidate: &Candidate, policy: &Policy, dry_run: bool) {
+    let observation = &candidate.observation;
+    let decision = &candidate.decision;
+    let outcome = match decision.action {
+        Action::Scale { to, .. } if dry_run => format!("would scale to {to}"),
+        Action::Scale { from, to } if to > from => format!("scale up to {to}"),
+        Action::Scale { to, .. } => format!("scale down to {to}"),
+        Action::Hold => "hold".to_owned(),
+        Action::Skip => "skip".to_owned(),
+    };
+    let target = match decision.action {
+        Action::Scale { to, .. } => Some(to),
+        _ => None,
+    };
+    info!(
+        service_name = %candidate.key,
+        reason = %decision.reason,
+        cpu_usage = observation.cpu.map(|cpu| round_2(cpu.percent)),
+        replicas = observation.replicas,
+        running_tasks = observation.tasks.map(|tasks| tasks.running),
+        target_replicas = target,
+        action = decision.action.name(),
+        project_name = %candidate.project,
+        min_replicas = policy.min,
+        max_replicas = policy.max,
+        up_threshold = policy.up,
+        down_threshold = policy.down,
+        trend = decision.trend.map(round_2),
+        "{outcome}"
+    );
+}
+
+/// Rounds a percent to two decimals for the log; decisions use the exact figure.
+fn round_2(percent: f64) -> f64 {
+    (percent * 100.0).round() / 100.0
+}
