@@ -102,13 +102,14 @@ pub async fn run(
     // Discover.
     // Facts remembered for another generation than the one forced by api.protocol do not
     // apply to this panel.
-    let memory = store.load_panel(&config.api.base_url).filter(|memory| {
-        match config.api.protocol {
-            ProtocolChoice::Auto => true,
-            ProtocolChoice::Trpc => memory.generation == Generation::Trpc,
-            ProtocolChoice::Rpc => memory.generation == Generation::Rpc,
-        }
-    });
+    let memory =
+        store
+            .load_panel(&config.api.base_url)
+            .filter(|memory| match config.api.protocol {
+                ProtocolChoice::Auto => true,
+                ProtocolChoice::Trpc => memory.generation == Generation::Trpc,
+                ProtocolChoice::Rpc => memory.generation == Generation::Rpc,
+            });
     let mut client = Client::new(client_settings(config, memory.as_ref(), deadline))
         .map_err(RunError::Client)?;
     let inventory = client.inventory().await.map_err(RunError::Inventory)?;
@@ -160,12 +161,19 @@ pub async fn run(
             }
         };
         if let Some(set_aside) = &loaded.set_aside {
-            warn!(
-                service_name = %key,
-                "state file {}; it was moved to {} and the service starts with no history",
-                set_aside.problem,
-                set_aside.moved_to.display()
-            );
+            match &set_aside.moved_to {
+                Some(moved_to) => warn!(
+                    service_name = %key,
+                    "state file {}; it was moved to {} and the service starts with no history",
+                    set_aside.problem,
+                    moved_to.display()
+                ),
+                None => warn!(
+                    service_name = %key,
+                    "state file {}; this dry run leaves it in place and decides with no history",
+                    set_aside.problem
+                ),
+            }
         }
         let policy = config.policy(&key);
         let decision = engine::decide(policy, &observation, &loaded.state.history(), now);

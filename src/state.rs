@@ -105,7 +105,8 @@ pub struct Loaded {
 
 #[derive(Debug)]
 pub struct SetAside {
-    pub moved_to: PathBuf,
+    /// Where the file was moved; `None` for a read-only store, which moves nothing.
+    pub moved_to: Option<PathBuf>,
     pub problem: String,
 }
 
@@ -118,6 +119,7 @@ pub struct RunLock {
 #[derive(Debug, Clone)]
 pub struct StateStore {
     dir: PathBuf,
+    writable: bool,
 }
 
 impl StateStore {
@@ -133,13 +135,16 @@ impl StateStore {
         fs::remove_file(&probe).map_err(not_writable)?;
         Ok(StateStore {
             dir: dir.to_owned(),
+            writable: true,
         })
     }
 
-    /// Opens a state folder for reading only; it need not exist.
+    /// Opens a state folder for reading only; it need not exist. Such a store never
+    /// writes, and leaves unreadable files where they are.
     pub fn read_only(dir: &Path) -> StateStore {
         StateStore {
             dir: dir.to_owned(),
+            writable: false,
         }
     }
 
@@ -168,7 +173,8 @@ impl StateStore {
     }
 
     /// Loads a service's state. A missing file is a service without history; an unreadable
-    /// or invalid one is renamed aside and reported in [`Loaded::set_aside`].
+    /// or invalid one is reported in [`Loaded::set_aside`] and, unless the store is
+    /// read-only, renamed aside.
     pub fn load(&self, key: &str) -> Result<Loaded, StateError> {
         let path = self.service_path(key)?;
         let fresh = |set_aside| Loaded {
@@ -188,7 +194,11 @@ impl StateStore {
                 Err(problem) => problem,
             },
         };
-        let moved_to = self.set_aside(&path)?;
+        let moved_to = if self.writable {
+            Some(self.set_aside(&path)?)
+        } else {
+            None
+        };
         Ok(fresh(Some(SetAside { moved_to, problem })))
     }
 
@@ -395,17 +405,29 @@ mod tests {
             "{}",
             set_aside.problem
         );
-        assert!(set_aside
-            .moved_to
+        let moved_to = set_aside.moved_to.expect("moved aside");
+        assert!(moved_to
             .to_str()
             .unwrap()
             .contains("shop_api.json.corrupt-"));
-        assert_eq!(
-            fs::read(&set_aside.moved_to).unwrap(),
-            b"{\"version\": 1, \"serv"
-        );
+        assert_eq!(fs::read(&moved_to).unwrap(), b"{\"version\": 1, \"serv");
         assert!(!store.dir().join("shop_api.json").exists());
         assert_eq!(loaded.state, ServiceState::new("shop_api"));
+    }
+
+    #[test]
+    fn read_only_store_leaves_corrupt_file_in_place() {
+        let (_dir, store) = store();
+        fs::write(store.dir().join("shop_api.json"), b"not json").unwrap();
+        let read_only = StateStore::read_only(store.dir());
+
+        let loaded = read_only.load("shop_api").unwrap();
+
+        assert!(loaded.set_aside.unwrap().moved_to.is_none());
+        assert_eq!(
+            fs::read(store.dir().join("shop_api.json")).unwrap(),
+            b"not json"
+        );
     }
 
     #[test]
@@ -418,7 +440,10 @@ mod tests {
 
         let set_aside = loaded.set_aside.expect("set aside");
         assert!(set_aside.problem.contains("format version 2"));
-        assert_eq!(fs::read_to_string(set_aside.moved_to).unwrap(), text);
+        assert_eq!(
+            fs::read_to_string(set_aside.moved_to.unwrap()).unwrap(),
+            text
+        );
     }
 
     #[test]

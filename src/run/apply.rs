@@ -36,7 +36,7 @@ pub(super) async fn apply(
     deadline: Instant,
 ) {
     let scaling: Vec<usize> = (0..candidates.len())
-        .filter(|&index| matches!(candidates[index].decision.action, Action::Scale { .. }))
+        .filter(|&index| scale_of(&candidates[index]).is_some())
         .collect();
     if scaling.is_empty() {
         return;
@@ -52,7 +52,9 @@ pub(super) async fn apply(
     let mut stored = Vec::new();
     for (index, result) in results {
         let candidate = &mut candidates[index];
-        let (from, to) = scale_of(candidate);
+        let Some((from, to)) = scale_of(candidate) else {
+            continue;
+        };
         match result {
             Ok(Stored::Done) => {
                 info!(
@@ -109,7 +111,11 @@ pub(super) async fn apply(
 
 /// Reads the service again and stores the new count if the stored one is unchanged.
 async fn store_replicas(client: &Client, candidate: &Candidate) -> Result<Stored, ApiError> {
-    let (from, to) = scale_of(candidate);
+    let Some((from, to)) = scale_of(candidate) else {
+        return Ok(Stored::ChangedMeanwhile {
+            found: candidate.observation.replicas,
+        });
+    };
     let current = client
         .inspect_service(&candidate.project, &candidate.name)
         .await?;
@@ -139,11 +145,11 @@ async fn wait_for_swarm(
     while !pending.is_empty() {
         match client.task_counts().await {
             Ok((counts, _)) => pending.retain(|&index| {
-                let (_, to) = scale_of(&candidates[index]);
+                let target = scale_of(&candidates[index]).map(|(_, to)| to);
                 counts
                     .get(&candidates[index].key)
                     .map(|tasks| tasks.desired)
-                    != Some(to)
+                    != target
             }),
             Err(error) => warn!("could not check whether Swarm took the new counts: {error}"),
         }
@@ -205,9 +211,10 @@ async fn deploy(
     }
 }
 
-fn scale_of(candidate: &Candidate) -> (u32, u32) {
+/// Returns the `(from, to)` counts of a scale decision.
+fn scale_of(candidate: &Candidate) -> Option<(u32, u32)> {
     match candidate.decision.action {
-        Action::Scale { from, to } => (from, to),
-        _ => unreachable!("only scale decisions are applied"),
+        Action::Scale { from, to } => Some((from, to)),
+        _ => None,
     }
 }

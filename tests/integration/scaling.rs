@@ -380,3 +380,69 @@ fn state_file_records_scale_and_samples() {
     assert_eq!(state["samples"].as_array().unwrap().len(), 1);
     assert_eq!(state["samples"][0]["cpu_percent"], 90.0);
 }
+
+#[test]
+fn corrupt_state_file_is_set_aside_with_warning() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "worker", 3, 5.0)],
+        json!({}),
+    );
+    std::fs::create_dir_all(harness.state_dir()).unwrap();
+    std::fs::write(
+        harness.state_dir().join("shop_worker.json"),
+        "{\"version\": 1, \"serv",
+    )
+    .unwrap();
+
+    let output = harness.run(&[]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains("starts with no history"),
+        "{}",
+        all_output(&output)
+    );
+    let aside: Vec<_> = std::fs::read_dir(harness.state_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("shop_worker.json.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the unreadable file is kept aside");
+    assert_eq!(
+        harness.replicas("shop_worker"),
+        3,
+        "no history, so no scale down"
+    );
+    assert_eq!(
+        harness.state("shop_worker").unwrap()["samples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn dry_run_leaves_corrupt_state_file_in_place() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "worker", 3, 5.0)],
+        json!({}),
+    );
+    std::fs::create_dir_all(harness.state_dir()).unwrap();
+    std::fs::write(harness.state_dir().join("shop_worker.json"), "garbage").unwrap();
+
+    let output = harness.run(&["--dry-run"]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains("leaves it in place"),
+        "{}",
+        all_output(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(harness.state_dir().join("shop_worker.json")).unwrap(),
+        "garbage"
+    );
+}
