@@ -540,17 +540,11 @@ impl Client {
                 endpoint,
                 status: status.as_u16(),
             },
-            // A 404 on a procedure that names a service may mean the service is missing; the
-            // message tells which.
-            404 if message.to_ascii_lowercase().contains("service")
-                || message.to_ascii_lowercase().contains("project") =>
-            {
-                ApiError::Panel {
-                    endpoint,
-                    status: 404,
-                    message,
-                }
-            }
+            404 if is_missing_service_message(&message) => ApiError::Panel {
+                endpoint,
+                status: 404,
+                message,
+            },
             404 => ApiError::ProcedureNotFound { endpoint },
             405 => ApiError::MethodNotAllowed { endpoint },
             300..=399 => ApiError::Redirected {
@@ -582,6 +576,17 @@ impl Client {
     fn endpoint(&self, procedure: &str) -> String {
         self.generation.path(procedure)
     }
+}
+
+/// Tells a 404 for a missing project or service ("Service not found.") from a 404 for an
+/// unknown procedure, which tRPC words as `No "query"-procedure on path "..."` and RPC as
+/// "Not found". The path in the message may itself name projects, so it is not enough that
+/// "project" or "service" appears.
+fn is_missing_service_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("not found")
+        && !message.contains("procedure")
+        && (message.contains("service") || message.contains("project"))
 }
 
 /// Reads a body up to [`MAX_RESPONSE_BYTES`].
@@ -646,6 +651,22 @@ fn describe_parse_error(error: &serde_json::Error, body: &[u8]) -> String {
         );
     }
     format!("unexpected shape: {error}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_missing_service_message;
+
+    #[test]
+    fn missing_service_404_is_told_from_unknown_procedure() {
+        assert!(is_missing_service_message("Service not found."));
+        assert!(is_missing_service_message("Project not found"));
+        assert!(!is_missing_service_message(
+            r#"No "mutation"-procedure on path "/api/rpc/projects/listProjectsAndServices""#
+        ));
+        assert!(!is_missing_service_message("Not found"));
+        assert!(!is_missing_service_message("no error message (0 bytes)"));
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {

@@ -446,3 +446,37 @@ fn dry_run_leaves_corrupt_state_file_in_place() {
         "garbage"
     );
 }
+
+#[test]
+fn stale_remembered_generation_is_detected_again() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "api", 2, 50.0)],
+        json!({}),
+    );
+    std::fs::create_dir_all(harness.state_dir()).unwrap();
+    let remembered = json!({
+        "version": 1,
+        "base_url": harness.panel.url(),
+        "generation": "rpc",
+        "monitor_router": "monitorOld",
+        "host_cores": 4,
+        "detected_at": "2024-01-15T10:00:00Z"
+    });
+    std::fs::write(
+        harness.state_dir().join("panel.json"),
+        remembered.to_string(),
+    )
+    .unwrap();
+
+    let output = harness.run(&[]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let panel: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(harness.state_dir().join("panel.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(panel["generation"], "trpc");
+    assert_eq!(panel["monitor_router"], "monitor");
+    harness.assert_no_violations();
+}
