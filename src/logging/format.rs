@@ -48,7 +48,7 @@ fn render_text(record: &Record, color: bool) -> String {
     }
     if !record.message.is_empty() {
         line.push(' ');
-        line.push_str(&record.message);
+        push_escaped_message(&mut line, &record.message);
     }
     for (name, value) in record.fields.iter() {
         if name == SERVICE_FIELD {
@@ -181,6 +181,23 @@ mod tests {
     }
 
     #[test]
+    fn text_message_control_characters_are_escaped() {
+        let record = Record {
+            fields: Fields::default(),
+            message: "scaling failed: line one\nline two\r\tend".into(),
+            ..status_record()
+        };
+
+        let line = render(&record, LogFormat::Text, false);
+
+        assert_eq!(line.matches('\n').count(), 1, "one line: {line:?}");
+        assert!(
+            line.ends_with(" - INFO - scaling failed: line one\\nline two\\r\\tend\n"),
+            "{line:?}"
+        );
+    }
+
+    #[test]
     fn text_quotes_ambiguous_strings() {
         let mut fields = Fields::default();
         fields.set("reason", FieldValue::Str(String::new()));
@@ -276,5 +293,17 @@ mod tests {
         assert_eq!(object["level"], "INFO");
         assert_eq!(object["field.level"], "deep");
         assert_eq!(line.matches(r#""level":"#).count(), 1);
+    }
+}
+
+/// Appends a message with control characters escaped (`\n` as the two characters `\` `n`),
+/// so a multi-line error from the panel stays one log line and cannot pass as a record.
+fn push_escaped_message(line: &mut String, message: &str) {
+    for character in message.chars() {
+        if character.is_control() {
+            line.extend(character.escape_default());
+        } else {
+            line.push(character);
+        }
     }
 }

@@ -2,4 +2,5 @@
 
 mod exit_codes;
 mod harness;
+mod logging;
 mod scaling;
