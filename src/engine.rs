@@ -247,10 +247,10 @@ impl fmt::Display for Reason {
             Reason::StoppedInSwarm => write!(f, "stopped on purpose (Swarm desired count is 0)"),
             Reason::ZeroReplicas => write!(f, "stopped on purpose (deploy.replicas is 0)"),
             Reason::EnabledUnknown => {
-                write!(f, "enabled setting unknown: the panel did not report it")
+                write!(f, "enabled setting unknown: the panel reported none or an invalid one")
             }
-            Reason::ReplicasUnknown => write!(f, "replica count unknown: the panel did not report it"),
-            Reason::TaskStateUnknown => write!(f, "task state unknown: the panel did not report it"),
+            Reason::ReplicasUnknown => write!(f, "replica count unknown: the panel reported none or an invalid one"),
+            Reason::TaskStateUnknown => write!(f, "task state unknown: the panel reported none or an invalid one"),
             Reason::CpuUnknown => write!(f, "CPU unknown: the panel reported no usable figure"),
             Reason::TasksNotRunning { running, desired } => write!(
                 f,

@@ -20,9 +20,11 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 use crate::config::{AppPaths, Config, ProtocolChoice};
-use crate::easypanel::{ApiError, Client, ClientSettings, Generation, GenerationChoice};
+use crate::easypanel::{
+    ApiError, Client, ClientSettings, Generation, GenerationChoice, ServiceRow,
+};
 use crate::engine::{self, Action, Decision, Observation};
-use crate::state::{PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION};
+use crate::state::{Loaded, PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION};
 
 pub use report::Summary;
 
@@ -90,13 +92,15 @@ pub async fn run(
     let _lock = if options.dry_run {
         None
     } else {
-        match store.try_lock()? {
-            Some(lock) => Some(lock),
-            None => {
-                info!("another run is in progress (the state lock is held); nothing to do");
-                return Ok(RunOutcome::AlreadyRunning);
-            }
+        let Some(lock) = store.try_lock()? else {
+            info!("another run is in progress (the state lock is held); nothing to do");
+            return Ok(RunOutcome::AlreadyRunning);
+        };
+        let removed = store.prepare(&lock)?;
+        if removed > 0 {
+            info!("removed {removed} temporary state files left by an interrupted run");
         }
+        Some(lock)
     };
 
     // Discover.
@@ -133,28 +137,77 @@ pub async fn run(
         .iter()
         .filter(|row| row.is_app())
         .collect();
-    let services_seen = inventory.services.len();
+    for row in &rows {
+        for problem in &row.problems {
+            error!(
+                api_endpoint = "projects.listProjectsAndServices",
+                service_name = %row.key(),
+                "invalid field in the inventory: {problem}"
+            );
+        }
+    }
 
     // Observe.
-    let observed = observe::observe(&client, config, &rows, now).await;
-
+    let mut observed = observe::observe(&client, config, &rows, now).await;
     let host_cores = match &memory {
         Some(memory) if memory.generation == client.generation() => memory.host_cores,
         _ => observe::host_cores(&client).await,
     };
+    if let Some(cores) = host_cores {
+        observe::reject_above_host_cores(&mut observed.observations, &rows, cores);
+    }
     if !options.dry_run {
         remember_panel(&store, config, &client, memory.as_ref(), host_cores, now);
     }
 
     // Decide.
+    let mut candidates = decide_all(&store, config, &rows, observed.observations, now);
+    for candidate in &candidates {
+        report::log_decision(candidate, config.policy(&candidate.key), options.dry_run);
+    }
+
+    // Apply.
+    if !options.dry_run {
+        apply::apply(&client, config, &mut candidates, deadline).await;
+    }
+
+    // Record.
+    if !options.dry_run {
+        for candidate in &mut candidates {
+            record(&store, candidate, now);
+        }
+    }
+
+    // Summarize.
+    let summary = Summary::new(
+        inventory.services.len() + inventory.invalid_rows.len(),
+        inventory.invalid_rows.len(),
+        &candidates,
+        client.request_count(),
+        started.elapsed(),
+        options.dry_run,
+    );
+    summary.log(options.dry_run);
+    Ok(RunOutcome::Completed(summary))
+}
+
+/// Loads each service's history and decides. A state file that cannot be read is reported
+/// and the service decides with no history.
+fn decide_all(
+    store: &StateStore,
+    config: &Config,
+    rows: &[&ServiceRow],
+    observations: Vec<Observation>,
+    now: DateTime<Utc>,
+) -> Vec<Candidate> {
     let mut candidates = Vec::with_capacity(rows.len());
-    for (row, observation) in rows.iter().zip(observed.observations) {
+    for (row, observation) in rows.iter().zip(observations) {
         let key = row.key();
         let loaded = match store.load(&key) {
             Ok(loaded) => loaded,
             Err(error) => {
                 error!(service_name = %key, "state file could not be loaded: {error}");
-                crate::state::Loaded {
+                Loaded {
                     state: ServiceState::new(&key),
                     set_aside: None,
                 }
@@ -175,8 +228,12 @@ pub async fn run(
                 ),
             }
         }
-        let policy = config.policy(&key);
-        let decision = engine::decide(policy, &observation, &loaded.state.history(), now);
+        let decision = engine::decide(
+            config.policy(&key),
+            &observation,
+            &loaded.state.history(),
+            now,
+        );
         candidates.push(Candidate {
             key,
             project: row.project.clone(),
@@ -188,32 +245,7 @@ pub async fn run(
             applied: false,
         });
     }
-    for candidate in &candidates {
-        report::log_decision(candidate, config.policy(&candidate.key), options.dry_run);
-    }
-
-    // Apply.
-    if !options.dry_run {
-        apply::apply(&client, config, &mut candidates, deadline).await;
-    }
-
-    // Record.
-    if !options.dry_run {
-        for candidate in &mut candidates {
-            record(&store, candidate, now);
-        }
-    }
-
-    // Summarize.
-    let summary = Summary::new(
-        services_seen,
-        &candidates,
-        client.request_count(),
-        started.elapsed(),
-        options.dry_run,
-    );
-    summary.log(options.dry_run);
-    Ok(RunOutcome::Completed(summary))
+    candidates
 }
 
 fn client_settings(
@@ -242,7 +274,7 @@ fn client_settings(
 
 /// Warns once per run about each configured service the panel does not have as an app
 /// service: it may be a typo, or a database the autoscaler never touches.
-fn warn_about_unknown_services(config: &Config, services: &[crate::easypanel::ServiceRow]) {
+fn warn_about_unknown_services(config: &Config, services: &[ServiceRow]) {
     let app_keys: BTreeSet<String> = services
         .iter()
         .filter(|row| row.is_app())

@@ -123,20 +123,45 @@ pub struct StateStore {
 }
 
 impl StateStore {
-    /// Opens the state folder, creating it if needed, and checks that it can be written.
+    /// Opens the state folder, creating it if needed. Whether it can be written is checked
+    /// by [`StateStore::prepare`], once the run holds the lock.
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
-        let not_writable = |source| StateError::FolderNotWritable {
+        fs::create_dir_all(dir).map_err(|source| StateError::FolderNotWritable {
             path: dir.to_owned(),
             source,
-        };
-        fs::create_dir_all(dir).map_err(not_writable)?;
-        let probe = dir.join(format!(".write-check-{}", std::process::id()));
-        File::create(&probe).map_err(not_writable)?;
-        fs::remove_file(&probe).map_err(not_writable)?;
+        })?;
         Ok(StateStore {
             dir: dir.to_owned(),
             writable: true,
         })
+    }
+
+    /// Checks that the folder can be written and removes the temporary files that killed
+    /// runs left behind. Only the lock holder writes temporary files, so while `_lock` is
+    /// held every temporary file found is stale. Returns how many were removed.
+    pub fn prepare(&self, _lock: &RunLock) -> Result<usize, StateError> {
+        let not_writable = |source| StateError::FolderNotWritable {
+            path: self.dir.clone(),
+            source,
+        };
+        let probe = self
+            .dir
+            .join(format!(".write-check-{}.tmp", std::process::id()));
+        File::create(&probe).map_err(not_writable)?;
+        fs::remove_file(&probe).map_err(not_writable)?;
+
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.dir).map_err(not_writable)? {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let is_temporary = name
+                .to_str()
+                .is_some_and(|name| name.starts_with('.') && name.ends_with(".tmp"));
+            if is_temporary && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Opens a state folder for reading only; it need not exist. Such a store never
@@ -159,12 +184,17 @@ impl StateStore {
             path: path.clone(),
             source,
         };
+        // A lock file that cannot be created or opened for writing means the folder cannot
+        // be written.
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(lock_error)?;
+            .map_err(|source| StateError::FolderNotWritable {
+                path: self.dir.clone(),
+                source,
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(Some(RunLock { _file: file })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -336,6 +366,21 @@ mod tests {
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 1, 15, 10, minute, 0).unwrap()
+    }
+
+    #[test]
+    fn prepare_removes_stale_temporary_files() {
+        let (_dir, store) = store();
+        fs::write(store.dir().join(".shop_api.json.123.456.tmp"), b"{").unwrap();
+        fs::write(store.dir().join(".write-check-99.tmp"), b"").unwrap();
+        store.save(&ServiceState::new("shop_api")).unwrap();
+        let lock = store.try_lock().unwrap().unwrap();
+
+        let removed = store.prepare(&lock).unwrap();
+
+        assert_eq!(removed, 2);
+        assert_eq!(store.service_keys().unwrap(), vec!["shop_api"]);
+        assert!(!store.dir().join(".shop_api.json.123.456.tmp").exists());
     }
 
     fn store() -> (tempfile::TempDir, StateStore) {

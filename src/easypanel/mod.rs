@@ -428,6 +428,16 @@ impl Client {
         timeout: Duration,
     ) -> Result<Option<T>, ApiError> {
         let call = http_call(self.generation, procedure, kind, input);
+        // A write cut short by the budget may still be applied by the panel without the run
+        // knowing, so a write starts only with its whole timeout left.
+        let budget_left = self
+            .deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        if kind == CallKind::Mutation && budget_left.is_some_and(|left| left < timeout) {
+            return Err(ApiError::BudgetSpent {
+                endpoint: call.path,
+            });
+        }
         let body = self
             .send(
                 call.method,
@@ -567,9 +577,29 @@ impl Client {
                 timeout,
             };
         }
+        let chain = redact::redact_text(&error_chain(&error), &self.token);
+        let lowered = chain.to_ascii_lowercase();
+        // rustls words a handshake with a plain-HTTP server as "received corrupt message",
+        // which names neither TLS nor the fix.
+        let is_tls_failure = self.base_url.starts_with("https://")
+            && error.is_connect()
+            && !["refused", "dns", "resolve", "reset", "unreachable"]
+                .iter()
+                .any(|word| lowered.contains(word));
+        let detail = if is_tls_failure && !lowered.contains("certificate") {
+            format!(
+                "TLS handshake failed ({chain}); if the panel serves plain HTTP, use an http:// URL"
+            )
+        } else if is_tls_failure {
+            format!(
+                "TLS handshake failed ({chain}); for a self-signed certificate set api.verify_ssl to false"
+            )
+        } else {
+            chain
+        };
         ApiError::Unreachable {
             url: self.base_url.clone(),
-            detail: redact::redact_text(&error_chain(&error), &self.token),
+            detail,
         }
     }
 
@@ -653,6 +683,11 @@ fn describe_parse_error(error: &serde_json::Error, body: &[u8]) -> String {
     format!("unexpected shape: {error}")
 }
 
+fn backoff(attempt: u32) -> Duration {
+    let base = RETRY_BASE_DELAY * 2u32.pow(attempt - 1);
+    base + base.mul_f64(fastrand::f64() * 0.5)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_missing_service_message;
@@ -667,9 +702,4 @@ mod tests {
         assert!(!is_missing_service_message("Not found"));
         assert!(!is_missing_service_message("no error message (0 bytes)"));
     }
-}
-
-fn backoff(attempt: u32) -> Duration {
-    let base = RETRY_BASE_DELAY * 2u32.pow(attempt - 1);
-    base + base.mul_f64(fastrand::f64() * 0.5)
 }

@@ -34,6 +34,8 @@ pub struct ServiceRow {
     pub replicas: Option<u32>,
     /// Whether `ports` lists a host-published port; `None` when `ports` is missing or invalid.
     pub has_published_ports: Option<bool>,
+    /// Fields that were missing or of the wrong type; each left the matching value unknown.
+    pub problems: Vec<String>,
 }
 
 impl ServiceRow {
@@ -131,20 +133,61 @@ fn validate_row(row: RawRow) -> Result<ServiceRow, String> {
     let project = required_string(row.project_name, "projectName")?;
     let name = required_string(row.name, "name")?;
     let kind = required_string(row.kind, "type")?;
+    let mut problems = Vec::new();
+
+    let enabled = match &row.enabled {
+        Some(Value::Bool(enabled)) => Some(*enabled),
+        other => {
+            problems.push(format!(
+                "enabled: expected a boolean, found {}",
+                shown_kind(other)
+            ));
+            None
+        }
+    };
+    let has_published_ports = row.ports.as_ref().and_then(has_published_ports);
+    if has_published_ports.is_none() {
+        problems.push(format!(
+            "ports: expected an array, found {}",
+            shown_kind(&row.ports)
+        ));
+    }
     let deploy = match row.deploy {
         Some(Value::Object(deploy)) => Some(deploy),
-        _ => None,
+        other => {
+            if kind == "app" {
+                problems.push(format!(
+                    "deploy: expected an object, found {}",
+                    shown_kind(&other)
+                ));
+            }
+            None
+        }
     };
     let replicas = deploy.as_ref().and_then(replicas_of);
+    if let (Some(deploy), None) = (&deploy, replicas) {
+        problems.push(format!(
+            "deploy.replicas: expected a whole number of 0 or more, found {}",
+            deploy
+                .get("replicas")
+                .map_or("nothing".to_owned(), Value::to_string)
+        ));
+    }
+
     Ok(ServiceRow {
-        enabled: row.enabled.and_then(|value| value.as_bool()),
-        has_published_ports: row.ports.as_ref().and_then(has_published_ports),
         project,
         name,
         kind,
+        enabled,
         deploy,
         replicas,
+        has_published_ports,
+        problems,
     })
+}
+
+fn shown_kind(value: &Option<Value>) -> &'static str {
+    value.as_ref().map_or("nothing", kind_of)
 }
 
 fn required_string(value: Option<Value>, field: &str) -> Result<String, String> {

@@ -116,6 +116,18 @@ impl Serialize for JsonLine<'_> {
     }
 }
 
+/// Appends a message with control characters escaped (`\n` as the two characters `\` `n`),
+/// so a multi-line error from the panel stays one log line and cannot pass as a record.
+fn push_escaped_message(line: &mut String, message: &str) {
+    for character in message.chars() {
+        if character.is_control() {
+            line.extend(character.escape_default());
+        } else {
+            line.push(character);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -293,17 +305,5 @@ mod tests {
         assert_eq!(object["level"], "INFO");
         assert_eq!(object["field.level"], "deep");
         assert_eq!(line.matches(r#""level":"#).count(), 1);
-    }
-}
-
-/// Appends a message with control characters escaped (`\n` as the two characters `\` `n`),
-/// so a multi-line error from the panel stays one log line and cannot pass as a record.
-fn push_escaped_message(line: &mut String, message: &str) {
-    for character in message.chars() {
-        if character.is_control() {
-            line.extend(character.escape_default());
-        } else {
-            line.push(character);
-        }
     }
 }

@@ -86,6 +86,27 @@ pub(crate) async fn host_cores(client: &Client) -> Option<u32> {
     }
 }
 
+/// Drops CPU readings above 100 percent per core of the host: no container can use more
+/// than every core. Runs after the host's core count is known, which on a first run is
+/// after the CPU was read.
+pub(crate) fn reject_above_host_cores(
+    observations: &mut [Observation],
+    rows: &[&ServiceRow],
+    cores: u32,
+) {
+    let limit = 100.0 * f64::from(cores);
+    for (observation, row) in observations.iter_mut().zip(rows) {
+        if let Some(cpu) = observation.cpu.filter(|cpu| cpu.percent > limit) {
+            warn!(
+                service_name = %row.key(),
+                cpu_usage = cpu.percent,
+                "CPU figure above {limit}% is impossible on a {cores}-core host and is ignored; the service is held"
+            );
+            observation.cpu = None;
+        }
+    }
+}
+
 fn observation(
     row: &ServiceRow,
     tasks: &HashMap<String, TaskCounts>,

@@ -10,7 +10,7 @@ use crate::engine::{Action, Policy};
 /// Counts of one run, logged as its last line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// Every service in the inventory, of any type.
+    /// Every service in the inventory, of any type, readable or not.
     pub services_seen: usize,
     /// App services, the only ones the autoscaler may scale.
     pub candidates: usize,
@@ -19,15 +19,19 @@ pub struct Summary {
     pub held: usize,
     pub skipped: usize,
     pub failed: usize,
-    /// Services held because the panel did not provide their data.
+    /// Services held because the panel did not provide their data, and inventory rows
+    /// that could not be read.
     pub missing_data: usize,
     pub api_requests: u64,
     pub elapsed_ms: u64,
 }
 
 impl Summary {
+    /// Counts the outcomes. `invalid_rows` inventory rows could not be read at all; they
+    /// count as services held for lack of data.
     pub(super) fn new(
         services_seen: usize,
+        invalid_rows: usize,
         candidates: &[Candidate],
         api_requests: u64,
         elapsed: Duration,
@@ -40,7 +44,7 @@ impl Summary {
             held: 0,
             skipped: 0,
             failed: 0,
-            missing_data: 0,
+            missing_data: invalid_rows,
             api_requests,
             elapsed_ms: elapsed.as_millis() as u64,
         };

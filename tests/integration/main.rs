@@ -1,6 +1,9 @@
 //! Integration tests: the real `autoscaler` binary against the stand-in panel.
 
+mod crash;
 mod exit_codes;
+mod faults;
 mod harness;
 mod logging;
 mod scaling;
+mod security;

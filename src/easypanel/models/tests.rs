@@ -32,6 +32,7 @@ fn inventory_rows_are_read() {
     assert_eq!(row.replicas, Some(2));
     assert_eq!(row.has_published_ports, Some(true));
     assert_eq!(row.deploy.as_ref().unwrap()["command"], "node x.js");
+    assert!(row.problems.is_empty(), "{:?}", row.problems);
 }
 
 #[test]
@@ -55,6 +56,31 @@ fn malformed_rows_are_reported_not_fatal() {
     assert_eq!(row.enabled, None);
     assert_eq!(row.replicas, None);
     assert_eq!(row.has_published_ports, None);
+    assert_eq!(
+        row.problems,
+        vec![
+            "enabled: expected a boolean, found a string",
+            "ports: expected an array, found a string",
+            "deploy.replicas: expected a whole number of 0 or more, found null",
+        ]
+    );
+}
+
+#[test]
+fn app_row_without_deploy_is_a_problem() {
+    let inventory = inventory(json!({"services": [
+        {"projectName": "a", "name": "b", "type": "app", "enabled": true, "ports": []},
+        {"projectName": "a", "name": "db", "type": "postgres", "enabled": true, "ports": []}
+    ]}));
+
+    assert_eq!(
+        inventory.services[0].problems,
+        vec!["deploy: expected an object, found nothing"]
+    );
+    assert!(
+        inventory.services[1].problems.is_empty(),
+        "only apps need a deploy object"
+    );
 }
 
 #[test]
