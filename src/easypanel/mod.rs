@@ -14,6 +14,7 @@
 
 mod error;
 pub mod models;
+pub mod probe;
 pub mod redact;
 mod transport;
 
