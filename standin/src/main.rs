@@ -1,4 +1,7 @@
-//! `easypanel-standin serve`: runs a stand-in Easypanel panel on loopback until killed.
+//! `easypanel-standin`: serves a stand-in Easypanel panel on loopback until killed
+//! (`serve`), or runs the real autoscaler against one in this process (`demo`, `bench`).
+
+mod commands;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,6 +25,13 @@ struct Cli {
 enum Command {
     /// Serve the panel API on 127.0.0.1 until the process is killed.
     Serve(ServeArgs),
+    /// Run bin/autoscaler three times against a demo panel and show what each run changed.
+    Demo(commands::demo::DemoArgs),
+    /// Measure runs of bin/autoscaler against panels of several sizes, and its startup.
+    Bench(commands::bench::BenchArgs),
+    /// Run a program and print its exit status, wall time and peak memory (used by bench).
+    #[command(hide = true)]
+    Measure(commands::child::MeasureArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,7 +93,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let Command::Serve(args) = cli.command;
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Measure(args) => commands::child::measure(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
     if !(0.0..=1.0).contains(&args.hot_share) {
         return Err(format!(
             "invalid --hot-share {}: expected a share from 0 to 1",

@@ -6,6 +6,7 @@ mod exit_codes;
 mod faults;
 mod harness;
 mod logging;
+mod requests;
 mod scaling;
 mod security;
 mod status;
