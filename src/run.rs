@@ -24,7 +24,9 @@ use crate::easypanel::{
     ApiError, Client, ClientSettings, Generation, GenerationChoice, ServiceRow,
 };
 use crate::engine::{self, Action, Decision, Observation};
-use crate::state::{Loaded, PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION};
+use crate::state::{
+    Durability, Loaded, PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION,
+};
 
 pub use report::Summary;
 
@@ -175,6 +177,9 @@ pub async fn run(
     if !options.dry_run {
         for candidate in &mut candidates {
             record(&store, candidate, now);
+        }
+        if let Err(error) = store.sync_folder() {
+            warn!("{error}");
         }
     }
 
@@ -357,7 +362,13 @@ fn record(store: &StateStore, candidate: &mut Candidate, now: DateTime<Utc>) {
     if !changed {
         return;
     }
-    if let Err(error) = store.save(&candidate.state) {
+    // Only a scale event must survive a power loss: it guards the cooldown.
+    let durability = if candidate.applied {
+        Durability::Synced
+    } else {
+        Durability::Atomic
+    };
+    if let Err(error) = store.save(&candidate.state, durability) {
         error!(service_name = %candidate.key, "{error}");
         candidate.failure.get_or_insert_with(|| error.to_string());
     }

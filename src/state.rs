@@ -3,8 +3,12 @@
 //!
 //! # Contracts
 //! - Every write is atomic: the new content goes to a temporary file in the same folder,
-//!   is flushed to disk, then renamed over the old file. A process killed at any instant
-//!   leaves either the old or the new file, never a torn one.
+//!   then is renamed over the old file. A process killed at any instant leaves either the
+//!   old or the new file, never a torn one.
+//! - A [`Durability::Synced`] write is also flushed to disk before the rename, so it
+//!   survives a power loss. Runs use it for scale events, which guard the cooldown, and
+//!   not for CPU samples: one `fsync` per service made runs over large fleets take seconds,
+//!   and a sample lost to a power cut only delays the next scale down by one run.
 //! - A file that cannot be read or parsed is renamed aside (`*.corrupt-<time>`), never
 //!   deleted, and the service starts with no history.
 //! - The lock is an OS file lock on `state/.lock`, released by the OS when the process
@@ -232,10 +236,21 @@ impl StateStore {
         Ok(fresh(Some(SetAside { moved_to, problem })))
     }
 
-    /// Writes a service's state atomically.
-    pub fn save(&self, state: &ServiceState) -> Result<(), StateError> {
+    /// Writes a service's state atomically, flushed to disk when `durability` says so.
+    pub fn save(&self, state: &ServiceState, durability: Durability) -> Result<(), StateError> {
         let path = self.service_path(&state.service)?;
-        write_json_atomically(&path, state)
+        write_json_atomically(&path, state, durability)
+    }
+
+    /// Flushes the folder itself to disk, which makes the renames of earlier writes
+    /// durable. One call after a batch of writes serves them all.
+    pub fn sync_folder(&self) -> Result<(), StateError> {
+        File::open(&self.dir)
+            .and_then(|folder| folder.sync_all())
+            .map_err(|source| StateError::Write {
+                path: self.dir.clone(),
+                source,
+            })
     }
 
     /// Returns the remembered panel facts, if they were detected on `base_url`. A file
@@ -247,7 +262,7 @@ impl StateStore {
     }
 
     pub fn save_panel(&self, memory: &PanelMemory) -> Result<(), StateError> {
-        write_json_atomically(&self.dir.join(PANEL_FILE), memory)
+        write_json_atomically(&self.dir.join(PANEL_FILE), memory, Durability::Synced)
     }
 
     /// Lists the service keys that have a state file, sorted.
@@ -324,9 +339,23 @@ fn is_valid_key(key: &str) -> bool {
         })
 }
 
-/// Writes `value` as JSON to a temporary file beside `path`, flushes it to disk and renames
-/// it over `path`. On any failure the temporary file is removed and `path` is unchanged.
-fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), StateError> {
+/// Whether a write must survive a power loss, or only a killed process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Atomic against a killed process; the OS writes it to disk in its own time.
+    Atomic,
+    /// Atomic and flushed to disk, file and folder entry, before the write returns.
+    Synced,
+}
+
+/// Writes `value` as JSON to a temporary file beside `path` and renames it over `path`,
+/// flushing file and folder to disk first for [`Durability::Synced`]. On any failure the
+/// temporary file is removed and `path` is unchanged.
+fn write_json_atomically<T: Serialize>(
+    path: &Path,
+    value: &T,
+    durability: Durability,
+) -> Result<(), StateError> {
     let write_error = |source| StateError::Write {
         path: path.to_owned(),
         source,
@@ -347,10 +376,15 @@ fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), Sta
     let result = (|| {
         let mut file = File::create(&temporary)?;
         file.write_all(&text)?;
-        file.sync_all()?;
+        if durability == Durability::Synced {
+            file.sync_all()?;
+        }
         fs::rename(&temporary, path)?;
-        // The rename is durable only once the folder entry is on disk too.
-        File::open(dir)?.sync_all()
+        if durability == Durability::Synced {
+            // The rename is durable only once the folder entry is on disk too.
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temporary);
@@ -373,7 +407,9 @@ mod tests {
         let (_dir, store) = store();
         fs::write(store.dir().join(".shop_api.json.123.456.tmp"), b"{").unwrap();
         fs::write(store.dir().join(".write-check-99.tmp"), b"").unwrap();
-        store.save(&ServiceState::new("shop_api")).unwrap();
+        store
+            .save(&ServiceState::new("shop_api"), Durability::Atomic)
+            .unwrap();
         let lock = store.try_lock().unwrap().unwrap();
 
         let removed = store.prepare(&lock).unwrap();
@@ -411,7 +447,7 @@ mod tests {
             direction: Direction::Up,
         });
 
-        store.save(&state).unwrap();
+        store.save(&state, Durability::Synced).unwrap();
         let loaded = store.load("shop_api").unwrap();
 
         assert_eq!(loaded.state, state);
@@ -424,7 +460,9 @@ mod tests {
     fn save_leaves_no_temporary_files() {
         let (_dir, store) = store();
 
-        store.save(&ServiceState::new("shop_api")).unwrap();
+        store
+            .save(&ServiceState::new("shop_api"), Durability::Atomic)
+            .unwrap();
 
         let names: Vec<_> = fs::read_dir(store.dir())
             .unwrap()
@@ -594,7 +632,9 @@ mod tests {
     #[test]
     fn service_keys_skip_other_files() {
         let (_dir, store) = store();
-        store.save(&ServiceState::new("shop_api")).unwrap();
+        store
+            .save(&ServiceState::new("shop_api"), Durability::Atomic)
+            .unwrap();
         fs::write(store.dir().join("panel.json"), b"{}").unwrap();
         fs::write(store.dir().join("shop_web.json.corrupt-1"), b"").unwrap();
 

@@ -53,15 +53,14 @@ fn leftover_pid(name: &str) -> Option<u32> {
 fn killed_runs_leave_only_complete_state_files() {
     const MAX_RUNS: usize = 200;
     const TIME_LIMIT: Duration = Duration::from_secs(60);
-    const MAX_KILL_DELAY_MS: u64 = 250;
 
     let seed = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     let mut random = fastrand::Rng::with_seed(seed);
-    // A run takes a few round trips of 5 ms plus process start-up, so kills spread over
-    // 0 to 250 ms land in every phase, the state writes at the end included.
+    // Kills spread evenly over the length of a whole run, measured below, so they land in
+    // every phase, the state writes at the end included, however fast this machine is.
     let mut options = PanelOptions::trpc();
     options.latency = Duration::from_millis(5);
     let mut services: Vec<ServiceSpec> = (0..3)
@@ -76,6 +75,17 @@ fn killed_runs_leave_only_complete_state_files() {
         json!({"global": {"cooldown_minutes": 0, "apply_wait_seconds": 1}}),
     );
 
+    let run_length = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let output = harness.run(&[]);
+            assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+            started.elapsed()
+        })
+        .max()
+        .expect("three runs");
+    let max_kill_delay_ms = (run_length.as_millis() as u64).max(20);
+
     let started = Instant::now();
     let mut runs = 0;
     let mut killed = BTreeSet::new();
@@ -87,7 +97,7 @@ fn killed_runs_leave_only_complete_state_files() {
             }
         }
         let mut child = spawn_run(&harness);
-        thread::sleep(Duration::from_millis(random.u64(0..=MAX_KILL_DELAY_MS)));
+        thread::sleep(Duration::from_millis(random.u64(0..=max_kill_delay_ms)));
 
         if child.try_wait().expect("poll the run").is_none() {
             child.kill().expect("SIGKILL the run");
@@ -118,7 +128,7 @@ fn killed_runs_leave_only_complete_state_files() {
     eprintln!(
         "kill -9 test: seed={seed} runs={runs} killed={} finished_before_kill={} \
          files_checked={files_checked} temporary_files_left={} write_probes_left={} \
-         elapsed_ms={}",
+         max_kill_delay_ms={max_kill_delay_ms} elapsed_ms={}",
         killed.len(),
         runs - killed.len(),
         folder.temporary.len(),
@@ -128,8 +138,8 @@ fn killed_runs_leave_only_complete_state_files() {
 
     assert!(runs >= 50, "too few runs within {TIME_LIMIT:?}: {runs}");
     assert!(
-        killed.len() >= runs / 2,
-        "most runs are killed mid-way: {} of {runs}",
+        killed.len() >= runs / 4,
+        "at least a quarter of the runs are killed mid-way: {} of {runs}",
         killed.len()
     );
     assert!(folder.corrupt.is_empty(), "{:?}", folder.corrupt);

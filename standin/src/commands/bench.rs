@@ -62,6 +62,9 @@ pub struct BenchArgs {
 /// Runs the benchmark and prints its tables as Markdown on stdout, progress on stderr.
 /// Fails when an argument is out of range, the binary is missing, or a run does not
 /// complete with exit code 0.
+/// The autoscaler's default `api.max_concurrency`, used when `--max-concurrency` is not given.
+const DEFAULT_MAX_CONCURRENCY: u32 = 8;
+
 pub fn run(args: BenchArgs) -> Result<(), String> {
     if !(0.0..=1.0).contains(&args.hot_share) {
         return Err(format!(
@@ -129,6 +132,7 @@ fn bench_size(binary: &Path, services: usize, args: &BenchArgs) -> Result<SizeRe
     Ok(SizeReport {
         services,
         latency,
+        concurrency: args.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
         first_run,
         runs,
     })

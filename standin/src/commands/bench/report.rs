@@ -32,6 +32,8 @@ pub struct RunFigures {
 pub struct SizeReport {
     pub services: usize,
     pub latency: Duration,
+    /// `api.max_concurrency` of the runs.
+    pub concurrency: u32,
     pub first_run: RunFigures,
     pub runs: Vec<RunFigures>,
 }
@@ -60,18 +62,19 @@ pub fn request_limit(scaled: u64) -> u64 {
 }
 
 /// Round trips that must happen one after another: inventory, then task counts and CPU
-/// together; when something scales, then re-read, update and one replica-state check.
-pub fn critical_round_trips(scaled: u64) -> u32 {
+/// together; when something scales, a re-read and an update per service, at most
+/// `concurrency` services at a time, then one replica-state check.
+pub fn critical_round_trips(scaled: u64, concurrency: u32) -> u32 {
     if scaled == 0 {
-        2
-    } else {
-        5
+        return 2;
     }
+    let waves = scaled.div_ceil(u64::from(concurrency.max(1)));
+    2 + 2 * u32::try_from(waves).unwrap_or(u32::MAX / 4) + 1
 }
 
 /// Returns the wall time a run may take: 1.5 times its critical path, plus 50 ms.
-pub fn wall_bound(scaled: u64, latency: Duration) -> Duration {
-    (latency * critical_round_trips(scaled)).mul_f64(WALL_FACTOR) + WALL_SLACK
+pub fn wall_bound(scaled: u64, concurrency: u32, latency: Duration) -> Duration {
+    (latency * critical_round_trips(scaled, concurrency)).mul_f64(WALL_FACTOR) + WALL_SLACK
 }
 
 /// Returns the median; of an even count, the mean of the middle two.
@@ -133,7 +136,8 @@ pub fn render(sizes: &[SizeReport], startup: &[StartupReport]) -> String {
     }
     text.push_str(
         "\nwall bound: 1.5 x critical-path round trips x latency + 50 ms, with 2 round trips when \
-         nothing scales and 5 when something does. stand-in ms: the stand-in's own time for the \
+         nothing scales, and 3 + 2 x ceil(k / api.max_concurrency) when k services scale, since \
+         each takes a re-read and an update and at most max_concurrency run at once. stand-in ms: the stand-in's own time for the \
          inventory and the slower observe response, latency excluded; it is part of the wall \
          time. expected: 3 + 2k + 1 requests for k scaled services (3 when k is 0). limit: \
          3 + 3k.\n",
@@ -189,7 +193,7 @@ fn size_row(size: &SizeReport) -> String {
             millis(max)
         );
     };
-    let bound = wall_bound(scaled, size.latency);
+    let bound = wall_bound(scaled, size.concurrency, size.latency);
     let max_requests = size.runs.iter().map(|run| run.requests).max().unwrap_or(0);
     let min_requests = size.runs.iter().map(|run| run.requests).min().unwrap_or(0);
     let requests = if max_requests == min_requests {
@@ -255,8 +259,10 @@ mod tests {
 
     #[test]
     fn wall_bound_counts_round_trips() {
-        assert_eq!(wall_bound(0, ms(20)), ms(110));
-        assert_eq!(wall_bound(5, ms(20)), ms(200));
+        assert_eq!(wall_bound(0, 8, ms(20)), ms(110));
+        assert_eq!(wall_bound(5, 8, ms(20)), ms(200));
+        assert_eq!(wall_bound(50, 8, ms(20)), ms(560));
+        assert_eq!(wall_bound(50, 64, ms(20)), ms(200));
     }
 
     #[test]
@@ -277,6 +283,7 @@ mod tests {
         let size = SizeReport {
             services: 100,
             latency: ms(20),
+            concurrency: 8,
             first_run: run(5),
             runs: vec![run(5), run(4)],
         };
@@ -296,6 +303,7 @@ mod tests {
         let size = SizeReport {
             services: 100,
             latency: ms(20),
+            concurrency: 8,
             first_run: run,
             runs: vec![run; 3],
         };
