@@ -10,6 +10,7 @@
 
 mod apply;
 mod observe;
+mod record;
 mod report;
 
 use std::collections::BTreeSet;
@@ -23,10 +24,8 @@ use crate::config::{AppPaths, Config, ProtocolChoice};
 use crate::easypanel::{
     ApiError, Client, ClientSettings, Generation, GenerationChoice, ServiceRow,
 };
-use crate::engine::{self, Action, Decision, Observation};
-use crate::state::{
-    Durability, Loaded, PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION,
-};
+use crate::engine::{self, Decision, Observation};
+use crate::state::{Loaded, PanelMemory, ServiceState, StateError, StateStore, STATE_VERSION};
 
 pub use report::Summary;
 
@@ -168,19 +167,11 @@ pub async fn run(
         report::log_decision(candidate, config.policy(&candidate.key), options.dry_run);
     }
 
-    // Apply.
+    // Apply and record.
     if !options.dry_run {
+        let held_writes = record::start_held(&store, &mut candidates, now);
         apply::apply(&client, config, &mut candidates, deadline).await;
-    }
-
-    // Record.
-    if !options.dry_run {
-        for candidate in &mut candidates {
-            record(&store, candidate, now);
-        }
-        if let Err(error) = store.sync_folder() {
-            warn!("{error}");
-        }
+        record::finish(&store, &mut candidates, now, held_writes).await;
     }
 
     // Summarize.
@@ -330,46 +321,5 @@ fn remember_panel(
     }
     if let Err(error) = store.save_panel(&detected) {
         warn!("could not remember the panel's API generation: {error}");
-    }
-}
-
-/// Adds this run's CPU sample and scale to the service's state and saves it.
-fn record(store: &StateStore, candidate: &mut Candidate, now: DateTime<Utc>) {
-    if candidate.decision.action == Action::Skip {
-        return;
-    }
-    let mut changed = false;
-    if let Some(cpu) = candidate.observation.cpu {
-        if cpu.percent.is_finite() && cpu.percent >= 0.0 {
-            candidate.state.record_sample(now, cpu.percent);
-            changed = true;
-        }
-    }
-    if let (true, Action::Scale { from, to }) = (candidate.applied, candidate.decision.action) {
-        let direction = if to > from {
-            engine::Direction::Up
-        } else {
-            engine::Direction::Down
-        };
-        candidate.state.last_scale = Some(engine::ScaleEvent {
-            at: now,
-            from,
-            to,
-            direction,
-        });
-        changed = true;
-    }
-    if !changed {
-        return;
-    }
-    // Only a scale event must survive a power loss: it guards the cooldown.
-    let durability = if candidate.applied {
-        Durability::Synced
-    } else {
-        Durability::Atomic
-    };
-    if let Err(error) = store.save(&candidate.state, durability) {
-        error!(service_name = %candidate.key, "{error}");
-        candidate.failure.get_or_insert_with(|| error.to_string());
     }
 }

@@ -236,7 +236,8 @@ impl StateStore {
         Ok(fresh(Some(SetAside { moved_to, problem })))
     }
 
-    /// Writes a service's state atomically, flushed to disk when `durability` says so.
+    /// Writes a service's state atomically, its content flushed to disk when `durability`
+    /// says so. Call [`StateStore::sync_folder`] after a batch of writes.
     pub fn save(&self, state: &ServiceState, durability: Durability) -> Result<(), StateError> {
         let path = self.service_path(&state.service)?;
         write_json_atomically(&path, state, durability)
@@ -262,7 +263,8 @@ impl StateStore {
     }
 
     pub fn save_panel(&self, memory: &PanelMemory) -> Result<(), StateError> {
-        write_json_atomically(&self.dir.join(PANEL_FILE), memory, Durability::Synced)
+        write_json_atomically(&self.dir.join(PANEL_FILE), memory, Durability::Synced)?;
+        self.sync_folder()
     }
 
     /// Lists the service keys that have a state file, sorted.
@@ -344,12 +346,14 @@ fn is_valid_key(key: &str) -> bool {
 pub enum Durability {
     /// Atomic against a killed process; the OS writes it to disk in its own time.
     Atomic,
-    /// Atomic and flushed to disk, file and folder entry, before the write returns.
+    /// Atomic, with the content flushed to disk before the rename. The rename itself is
+    /// durable once the folder is synced: [`StateStore::sync_folder`] does that for a
+    /// whole batch of writes, because each folder sync costs a journal commit.
     Synced,
 }
 
 /// Writes `value` as JSON to a temporary file beside `path` and renames it over `path`,
-/// flushing file and folder to disk first for [`Durability::Synced`]. On any failure the
+/// flushing the content to disk first for [`Durability::Synced`]. On any failure the
 /// temporary file is removed and `path` is unchanged.
 fn write_json_atomically<T: Serialize>(
     path: &Path,
@@ -380,10 +384,6 @@ fn write_json_atomically<T: Serialize>(
             file.sync_all()?;
         }
         fs::rename(&temporary, path)?;
-        if durability == Durability::Synced {
-            // The rename is durable only once the folder entry is on disk too.
-            File::open(dir)?.sync_all()?;
-        }
         Ok(())
     })();
     if result.is_err() {
