@@ -115,9 +115,18 @@ pub async fn run(
                 ProtocolChoice::Trpc => memory.generation == Generation::Trpc,
                 ProtocolChoice::Rpc => memory.generation == Generation::Rpc,
             });
-    let mut client = Client::new(client_settings(config, memory.as_ref(), deadline))
+    let client = Client::new(client_settings(config, memory.as_ref(), deadline))
         .map_err(RunError::Client)?;
-    let inventory = client.inventory().await.map_err(RunError::Inventory)?;
+    // With the generation and monitor router remembered, the monitor calls do not depend on
+    // the inventory, so all three go out at once.
+    let generation_before = client.generation();
+    let (inventory, early_monitor) = if client.monitor_router().is_some() {
+        let (inventory, monitor) = tokio::join!(client.inventory(), observe::read_monitor(&client));
+        (inventory, Some(monitor))
+    } else {
+        (client.inventory().await, None)
+    };
+    let inventory = inventory.map_err(RunError::Inventory)?;
     info!(
         version = env!("CARGO_PKG_VERSION"),
         api_endpoint = %config.api.base_url,
@@ -148,8 +157,17 @@ pub async fn run(
         }
     }
 
-    // Observe.
-    let mut observed = observe::observe(&client, config, &rows, now).await;
+    // Observe. Monitor data read under a generation that the inventory call then found
+    // stale is read again.
+    let monitor = match early_monitor {
+        Some(monitor) if client.generation() == generation_before => monitor,
+        Some(_) => {
+            client.forget_monitor_router();
+            observe::read_monitor(&client).await
+        }
+        None => observe::read_monitor(&client).await,
+    };
+    let mut observed = observe::observe(&client, config, &rows, monitor, now).await;
     let host_cores = match &memory {
         Some(memory) if memory.generation == client.generation() => memory.host_cores,
         _ => observe::host_cores(&client).await,

@@ -135,7 +135,9 @@ pub struct Client {
     base_url: String,
     token: String,
     timeout: Duration,
-    generation: Generation,
+    /// The generation in use: [`Generation::to_u8`], so a detection can change it while
+    /// other calls share the client.
+    generation: AtomicU8,
     choice: GenerationChoice,
     monitor_router: AtomicU8,
     deadline: Option<Instant>,
@@ -168,7 +170,7 @@ impl Client {
             base_url: settings.base_url,
             token: settings.token,
             timeout: settings.timeout,
-            generation,
+            generation: AtomicU8::new(generation.to_u8()),
             choice: settings.generation,
             monitor_router: AtomicU8::new(settings.monitor_router.map_or(0, MonitorRouter::to_u8)),
             deadline: settings.deadline,
@@ -183,7 +185,7 @@ impl Client {
     }
 
     pub fn generation(&self) -> Generation {
-        self.generation
+        Generation::from_u8(self.generation.load(Ordering::Relaxed))
     }
 
     /// Returns the monitor router once a monitor call has succeeded or it was given.
@@ -199,16 +201,17 @@ impl Client {
     ///
     /// When the generation is detected, a 404 or 405 switches to the other generation once,
     /// so a remembered choice that stopped working is detected again.
-    pub async fn inventory(&mut self) -> Result<Inventory, ApiError> {
+    pub async fn inventory(&self) -> Result<Inventory, ApiError> {
         const PROCEDURE: &str = "projects.listProjectsAndServices";
         let first = self.query::<models::RawInventory>(PROCEDURE, None).await;
         let raw = match (first, self.choice) {
             (Err(error), GenerationChoice::Detect { .. }) if error.is_wrong_generation() => {
-                let tried = self.generation;
-                self.generation = tried.other();
+                let tried = self.generation();
+                self.generation
+                    .store(tried.other().to_u8(), Ordering::Relaxed);
                 debug!(
                     tried = tried.name(),
-                    next = self.generation.name(),
+                    next = tried.other().name(),
                     "inventory not found under this transport generation; trying the other"
                 );
                 self.monitor_router.store(0, Ordering::Relaxed);
@@ -346,28 +349,32 @@ impl Client {
         procedure: &str,
         input: Option<&Value>,
     ) -> Result<T, ApiError> {
-        if let Some(router) = self.monitor_router() {
-            return self
-                .query(&format!("{}.{procedure}", router.name()), input)
-                .await;
-        }
-        let likely = MonitorRouter::likely_for(self.generation);
+        // A known router is tried first; a remembered one that stopped working (the panel was
+        // upgraded) falls back to the other like an unknown one.
+        let first = self
+            .monitor_router()
+            .unwrap_or_else(|| MonitorRouter::likely_for(self.generation()));
         let result = match self
-            .query(&format!("{}.{procedure}", likely.name()), input)
+            .query(&format!("{}.{procedure}", first.name()), input)
             .await
         {
             Err(ApiError::ProcedureNotFound { .. }) => {
-                let other = likely.other();
+                let other = first.other();
                 let result = self
                     .query(&format!("{}.{procedure}", other.name()), input)
                     .await;
                 result.map(|payload| (payload, other))
             }
-            result => result.map(|payload| (payload, likely)),
+            result => result.map(|payload| (payload, first)),
         };
         let (payload, router) = result?;
         self.monitor_router.store(router.to_u8(), Ordering::Relaxed);
         Ok(payload)
+    }
+
+    /// Forgets the monitor router, so the next monitor call finds it again.
+    pub fn forget_monitor_router(&self) {
+        self.monitor_router.store(0, Ordering::Relaxed);
     }
 
     async fn query<T: DeserializeOwned>(
@@ -428,7 +435,7 @@ impl Client {
         input: Option<&Value>,
         timeout: Duration,
     ) -> Result<Option<T>, ApiError> {
-        let call = http_call(self.generation, procedure, kind, input);
+        let call = http_call(self.generation(), procedure, kind, input);
         // A write cut short by the budget may still be applied by the panel without the run
         // knowing, so a write starts only with its whole timeout left.
         let budget_left = self
@@ -448,7 +455,7 @@ impl Client {
                 timeout,
             )
             .await?;
-        transport::payload(self.generation, &body).map_err(|error| ApiError::InvalidResponse {
+        transport::payload(self.generation(), &body).map_err(|error| ApiError::InvalidResponse {
             endpoint: call.path,
             detail: describe_parse_error(&error, &body),
         })
@@ -605,7 +612,7 @@ impl Client {
     }
 
     fn endpoint(&self, procedure: &str) -> String {
-        self.generation.path(procedure)
+        self.generation().path(procedure)
     }
 }
 

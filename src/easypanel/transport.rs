@@ -29,6 +29,21 @@ impl Generation {
         }
     }
 
+    pub(crate) fn to_u8(self) -> u8 {
+        match self {
+            Generation::Trpc => 1,
+            Generation::Rpc => 2,
+        }
+    }
+
+    /// Reads [`Generation::to_u8`] back; any other value reads as tRPC.
+    pub(crate) fn from_u8(value: u8) -> Generation {
+        match value {
+            2 => Generation::Rpc,
+            _ => Generation::Trpc,
+        }
+    }
+
     pub fn other(self) -> Generation {
         match self {
             Generation::Trpc => Generation::Rpc,

@@ -16,24 +16,36 @@ pub(crate) struct Observed {
     pub observations: Vec<Observation>,
 }
 
-/// Reads task counts and CPU for `rows` (app services) and builds their observations.
-///
-/// The two bulk calls run together once the monitor router is known; on a first run the
-/// task-count call finds the router and the CPU call follows it. A failed call is logged
-/// once with its endpoint, and the services it would have described lack that data.
-pub(crate) async fn observe(
-    client: &Client,
-    config: &Config,
-    rows: &[&ServiceRow],
-    now: DateTime<Utc>,
-) -> Observed {
+/// What the two bulk monitor calls returned.
+pub(crate) struct MonitorData {
+    tasks: Result<(HashMap<String, TaskCounts>, usize), ApiError>,
+    cpu: Result<CpuTable, ApiError>,
+}
+
+/// Reads the task counts and the per-container CPU of every service. The two calls run
+/// together once the monitor router is known; otherwise the task-count call finds the
+/// router and the CPU call follows it.
+pub(crate) async fn read_monitor(client: &Client) -> MonitorData {
     let (tasks, cpu) = if client.monitor_router().is_some() {
         tokio::join!(client.task_counts(), client.cpu_table())
     } else {
         let tasks = client.task_counts().await;
         (tasks, client.cpu_table().await)
     };
+    MonitorData { tasks, cpu }
+}
 
+/// Builds the observations of `rows` (app services) from the monitor data, asking
+/// `getServiceStats` for the services that still lack a CPU figure. A failed bulk call is
+/// logged once with its endpoint, and the services it would have described lack that data.
+pub(crate) async fn observe(
+    client: &Client,
+    config: &Config,
+    rows: &[&ServiceRow],
+    monitor: MonitorData,
+    now: DateTime<Utc>,
+) -> Observed {
+    let MonitorData { tasks, cpu } = monitor;
     let tasks = match tasks {
         Ok((counts, invalid)) => {
             if invalid > 0 {

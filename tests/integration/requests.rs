@@ -241,3 +241,53 @@ fn steady_run_with_fixed_protocol_makes_3_requests() {
         ]
     );
 }
+
+#[test]
+fn steady_run_observes_in_one_round_trip() {
+    let mut options = PanelOptions::trpc();
+    options.latency = std::time::Duration::from_millis(300);
+    let harness = Harness::new(options, steady_services(5), json!({}));
+    after_first_run(&harness);
+
+    let output = harness.run(&[]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let arrivals: Vec<std::time::Instant> = harness
+        .panel
+        .requests()
+        .iter()
+        .map(|request| request.received_at)
+        .collect();
+    assert_eq!(arrivals.len(), 3, "{:?}", harness.procedures());
+    let first = *arrivals.iter().min().unwrap();
+    let last = *arrivals.iter().max().unwrap();
+    assert!(
+        last - first < std::time::Duration::from_millis(150),
+        "the inventory, task counts and CPU go out together, not one 300 ms answer after another: {:?}",
+        last - first
+    );
+}
+
+#[test]
+fn stale_remembered_router_is_found_again() {
+    let harness = Harness::new(PanelOptions::trpc(), steady_services(3), json!({}));
+    after_first_run(&harness);
+    let panel_file = harness.state_dir().join("panel.json");
+    let mut memory: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&panel_file).unwrap()).unwrap();
+    memory["monitor_router"] = json!("monitorOld");
+    std::fs::write(&panel_file, memory.to_string()).unwrap();
+    harness.panel.clear_requests();
+
+    let output = harness.run(&[]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let memory: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&panel_file).unwrap()).unwrap();
+    assert_eq!(memory["monitor_router"], "monitor");
+    let procedures = harness.procedures();
+    assert!(
+        procedures.contains(&"monitor.getMonitorTableData".to_owned()),
+        "{procedures:?}"
+    );
+}
