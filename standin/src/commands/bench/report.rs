@@ -61,15 +61,15 @@ pub fn request_limit(scaled: u64) -> u64 {
     3 + 3 * scaled
 }
 
-/// Round trips that must happen one after another: inventory, then task counts and CPU
-/// together; when something scales, a re-read and an update per service, at most
-/// `concurrency` services at a time, then one replica-state check.
+/// Round trips that must happen one after another once the panel is remembered: the
+/// inventory, task counts and CPU together; when something scales, a re-read and an update
+/// per service, at most `concurrency` services at a time, then one replica-state check.
 pub fn critical_round_trips(scaled: u64, concurrency: u32) -> u32 {
     if scaled == 0 {
-        return 2;
+        return 1;
     }
     let waves = scaled.div_ceil(u64::from(concurrency.max(1)));
-    2 + 2 * u32::try_from(waves).unwrap_or(u32::MAX / 4) + 1
+    1 + 2 * u32::try_from(waves).unwrap_or(u32::MAX / 4) + 1
 }
 
 /// Returns the wall time a run may take: 1.5 times its critical path, plus 50 ms. The
@@ -143,8 +143,8 @@ pub fn render(sizes: &[SizeReport], startup: &[StartupReport]) -> String {
         text.push_str(&size_row(size));
     }
     text.push_str(
-        "\nbound: 1.5 x the critical path + 50 ms. The critical path is 2 round trips when nothing \
-         scales, and 3 + 2 x ceil(k / api.max_concurrency) when k services scale (a re-read and an \
+        "\nbound: 1.5 x the critical path + 50 ms. The critical path is 1 round trip when nothing \
+         scales, and 2 + 2 x ceil(k / api.max_concurrency) when k services scale (a re-read and an \
          update each, at most max_concurrency at once), times the latency, plus stand-in ms: the \
          stand-in's own time for the inventory and the slower observe response, which runs on \
          the same cores and is part of those round trips. The latency-only bound leaves that \
@@ -271,11 +271,11 @@ mod tests {
 
     #[test]
     fn wall_bound_counts_round_trips() {
-        assert_eq!(wall_bound(0, 8, ms(20), ms(0)), ms(110));
-        assert_eq!(wall_bound(5, 8, ms(20), ms(0)), ms(200));
-        assert_eq!(wall_bound(50, 8, ms(20), ms(0)), ms(560));
-        assert_eq!(wall_bound(50, 64, ms(20), ms(0)), ms(200));
-        assert_eq!(wall_bound(50, 8, ms(20), ms(80)), ms(680));
+        assert_eq!(wall_bound(0, 8, ms(20), ms(0)), ms(80));
+        assert_eq!(wall_bound(5, 8, ms(20), ms(0)), ms(170));
+        assert_eq!(wall_bound(50, 8, ms(20), ms(0)), ms(530));
+        assert_eq!(wall_bound(50, 64, ms(20), ms(0)), ms(170));
+        assert_eq!(wall_bound(50, 8, ms(20), ms(80)), ms(650));
     }
 
     #[test]
@@ -323,7 +323,7 @@ mod tests {
 
         assert_eq!(
             size_row(&size),
-            "| 100 | 5 | 150 | 150 | 12.0 | 200 | 218 | PASS | 14 | 14 | 18 | PASS | 8.0 | PASS |\n"
+            "| 100 | 5 | 150 | 150 | 12.0 | 170 | 188 | PASS | 14 | 14 | 18 | PASS | 8.0 | PASS |\n"
         );
     }
 }
