@@ -242,6 +242,7 @@ fn decide_all(
                 ),
             }
         }
+        report::log_policy(&key, config.policy(&key));
         let decision = engine::decide(
             config.policy(&key),
             &observation,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tracing::info;
+use tracing::{debug, info};
 
 use super::Candidate;
 use crate::engine::{Action, Policy};
@@ -125,4 +125,20 @@ pub(super) fn log_decision(candidate: &Candidate, policy: &Policy, dry_run: bool
 /// Rounds a percent to two decimals for the log; decisions use the exact figure.
 fn round_2(percent: f64) -> f64 {
     (percent * 100.0).round() / 100.0
+}
+
+/// Logs at DEBUG the policy a service is decided with, after `global` defaults.
+pub(super) fn log_policy(key: &str, policy: &Policy) {
+    debug!(
+        service_name = %key,
+        min_replicas = policy.min,
+        max_replicas = policy.max,
+        up_threshold = policy.up,
+        down_threshold = policy.down,
+        cooldown_up_seconds = policy.cooldown_up.as_secs(),
+        cooldown_down_seconds = policy.cooldown_down.as_secs(),
+        ignore = policy.ignore,
+        ignore_exposed = policy.ignore_exposed,
+        "policy applied"
+    );
 }

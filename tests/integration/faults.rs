@@ -1204,3 +1204,44 @@ fn write_failures_never_stop_other_services() {
     );
     assert_state_files_complete(&harness);
 }
+
+/// The binary runs in a network namespace of its own, where the only interface is a
+/// loopback that is down: the name lookup fails on this machine and no query leaves it.
+#[test]
+fn dns_failure_exits_2() {
+    let harness = Harness::new(PanelOptions::trpc(), vec![], json!({}));
+    harness.write_config(json!({"api": {"base_url": "http://panel.invalid:3000"}}));
+    let isolated = std::process::Command::new("unshare")
+        .args(["--net", "true"])
+        .status();
+    if !isolated.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: `unshare --net` is not possible here (it needs root)");
+        return;
+    }
+
+    let output = assert_cmd::Command::new("unshare")
+        .arg("--net")
+        .arg(assert_cmd::cargo::cargo_bin("autoscaler"))
+        .arg("--config")
+        .arg(&harness.config_path)
+        .env_remove("EASYPANEL_API_URL")
+        .env_remove("EASYPANEL_API_TOKEN")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run autoscaler in its own network namespace");
+
+    assert_exit(&output, 2);
+    let text = all_output(&output);
+    assert!(
+        problem_lines(&text, &["could not reach the panel"])
+            .iter()
+            .any(|line| line.contains("panel.invalid")),
+        "the message names the panel that could not be reached: {text}"
+    );
+    assert!(
+        retry_lines(&text, INVENTORY).is_empty(),
+        "a failed lookup is not retried: {text}"
+    );
+    assert_no_service_state(&harness);
+}

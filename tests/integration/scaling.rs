@@ -480,3 +480,24 @@ fn stale_remembered_generation_is_detected_again() {
     assert_eq!(panel["monitor_router"], "monitor");
     harness.assert_no_violations();
 }
+
+#[test]
+fn debug_log_shows_policy_per_service() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "api", 2, 50.0)],
+        json!({"shop_api": {"max": 4, "cooldown_up_minutes": 2}}),
+    );
+
+    let output = harness.run(&[]);
+
+    let text = all_output(&output);
+    let line = text
+        .lines()
+        .find(|line| line.contains("[shop_api] policy applied"))
+        .unwrap_or_else(|| panic!("no policy line: {text}"));
+    assert!(line.contains(" - DEBUG - "), "{line}");
+    assert!(line.contains("max_replicas=4"), "{line}");
+    assert!(line.contains("cooldown_up_seconds=120"), "{line}");
+    assert!(line.contains("cooldown_down_seconds=300"), "{line}");
+}
