@@ -36,7 +36,7 @@ pub enum Command {
     Validate,
     /// Diagnose the connection to the panel step by step
     DebugApi(DebugApiArgs),
-    /// Show what the state folder holds about each service, without contacting the panel
+    /// Show what the state folder records about each service, without contacting the panel
     Status(StatusArgs),
 }
 

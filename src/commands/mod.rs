@@ -3,6 +3,7 @@
 mod debug_api;
 mod run;
 mod status;
+mod table;
 mod validate;
 
 use crate::cli::{Cli, Command};

@@ -483,20 +483,7 @@ impl Client {
             }
             None => timeout,
         };
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base_url))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(timeout);
-        if let Some(input) = query_input {
-            request = request.query(&[("input", input)]);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
+        let request = self.request(method.clone(), path, query_input, body, timeout);
 
         let started = Instant::now();
         self.requests.fetch_add(1, Ordering::Relaxed);
@@ -540,6 +527,32 @@ impl Client {
             return Ok(body);
         }
         Err(self.status_error(status, location, &body, path))
+    }
+
+    /// Builds an authenticated request for `path` under the panel's base URL.
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query_input: Option<&str>,
+        body: Option<String>,
+        timeout: Duration,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(timeout);
+        if let Some(input) = query_input {
+            request = request.query(&[("input", input)]);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        request
     }
 
     fn status_error(

@@ -1,7 +1,7 @@
 //! Typed models of the panel's responses, parsed leniently item by item.
 //!
 //! The panel is closed source and its responses have no published schema, so a malformed
-//! item never fails the whole response: it becomes missing data for that item (a service
+//! item never fails the whole response. It becomes missing data for that item (a service
 //! held, a container not counted), and the problem is reported once with the endpoint.
 
 use std::collections::HashMap;

@@ -144,20 +144,7 @@ impl Client {
         query_input: Option<&str>,
         body: Option<String>,
     ) -> Probe {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base_url))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(self.timeout);
-        if let Some(input) = query_input {
-            request = request.query(&[("input", input)]);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
+        let request = self.request(method.clone(), path, query_input, body, self.timeout);
 
         let started = Instant::now();
         self.requests.fetch_add(1, Ordering::Relaxed);

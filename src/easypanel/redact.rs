@@ -11,7 +11,7 @@ use serde_json::Value;
 pub const REDACTED: &str = "[redacted]";
 
 /// Field names whose values are replaced whole, compared case-insensitively as substrings.
-/// `env` holds every environment variable of a service, and `deploymentUrl` embeds the
+/// `env` contains every environment variable of a service, and `deploymentUrl` embeds the
 /// deploy webhook's secret.
 const SECRET_KEY_PARTS: &[&str] = &[
     "password",
@@ -84,7 +84,7 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// Returns the text with the password of every `scheme://user:password@host` replaced, or
-/// `None` when it holds no such URL.
+/// `None` when it contains no such URL.
 fn redact_url_credentials(text: &str) -> Option<String> {
     if !text.contains("://") || !text.contains('@') {
         return None;

@@ -120,7 +120,7 @@ struct RpcSuccess<T> {
 }
 
 /// Takes the payload out of a success envelope. `Ok(None)` means the envelope is right but
-/// carries no payload, which is how a mutation that returns nothing answers.
+/// carries no payload, which is how a mutation that returns nothing responds.
 pub fn payload<T: DeserializeOwned>(
     generation: Generation,
     body: &[u8],

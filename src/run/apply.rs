@@ -1,5 +1,5 @@
 //! The apply step: store each new replica count, then make Swarm follow it as
-//! `global.apply` says.
+//! `global.apply` sets.
 //!
 //! Every write goes through the same steps: read the service again, skip it when its
 //! stored count is no longer the one the decision started from (someone else changed it),

@@ -1,7 +1,7 @@
 //! The record step: each service's new CPU sample and scale event go to its state file.
 //!
 //! Services that are held do not depend on the apply step, so their files are written on a
-//! blocking thread while the applies wait on the panel; on a large fleet the file writes
+//! blocking thread while the applies wait on the panel. On a large fleet the file writes
 //! would otherwise add to the run's length. Services that scale are written once the apply
 //! step knows whether the panel took the new count.
 

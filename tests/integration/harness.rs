@@ -182,7 +182,7 @@ pub fn exit_code(output: &Output) -> i32 {
     output.status.code().expect("exit code, not a signal")
 }
 
-/// An app service with `replicas` containers, each at `cpu` percent.
+/// Builds an app service with `replicas` containers, each at `cpu` percent.
 pub fn app(project: &str, name: &str, replicas: u32, cpu: f64) -> ServiceSpec {
     ServiceSpec::new(project, name)
         .replicas(replicas)

@@ -6,8 +6,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::network;
-use super::report::{columns, millis, Step};
+use super::report::{millis, Step};
 use super::session::Session;
+use crate::commands::table::columns;
 use crate::config::{ProtocolChoice, TokenSource, ENV_API_TOKEN};
 use crate::easypanel::probe::{MonitorCall, Probe};
 use crate::easypanel::{ApiError, Generation, MonitorRouter};

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::connection::Detected;
-use super::report::{columns, Step};
+use super::report::Step;
 use super::session::Session;
+use crate::commands::table::columns;
 use crate::config::Config;
 use crate::easypanel::models::RawInventory;
 use crate::easypanel::{Inventory, ServiceRow};

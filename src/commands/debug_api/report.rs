@@ -103,31 +103,6 @@ impl fmt::Display for Step {
     }
 }
 
-/// Lays out rows as columns separated by two spaces, each as wide as its widest cell. The
-/// first row is the header.
-pub(super) fn columns(rows: &[Vec<String>]) -> Vec<String> {
-    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..count)
-        .map(|column| {
-            rows.iter()
-                .filter_map(|row| row.get(column))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect()
-}
-
 /// Writes text to stdout. A closed stdout (the reader quit early, as `| head` does) is not an
 /// error: the remaining steps still run and decide the exit code.
 pub(super) fn emit(text: impl fmt::Display) {
@@ -168,15 +143,5 @@ mod tests {
         step.warn("meh");
 
         assert_eq!(step.marker, Marker::Failed);
-    }
-
-    #[test]
-    fn columns_align_by_widest_cell() {
-        let rows = vec![
-            vec!["SERVICE".to_owned(), "MIN".to_owned()],
-            vec!["shop_api".to_owned(), "1".to_owned()],
-        ];
-
-        assert_eq!(columns(&rows), vec!["SERVICE   MIN", "shop_api  1"]);
     }
 }

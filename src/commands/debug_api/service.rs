@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::connection::{Detected, Payload};
-use super::report::{columns, millis, Step};
+use super::report::{millis, Step};
 use super::session::Session;
+use crate::commands::table::columns;
 use crate::easypanel::models::{self, Lenient, RawContainer};
 use crate::easypanel::probe::MonitorCall;
 use crate::easypanel::{Generation, Inventory, MonitorRouter, ServiceRow};

@@ -1,5 +1,6 @@
 //! The status as text: a few lines of context, then one aligned row per service.
 
+use crate::commands::table::columns;
 use std::time::Duration;
 
 use super::service::{age, short_duration, Cooldown, ServiceStatus};
@@ -203,30 +204,6 @@ fn cooldown_text(has_scaled: bool, cooldown: &Cooldown) -> String {
         left(cooldown.up_left),
         left(cooldown.down_left)
     )
-}
-
-/// Lays out rows as columns separated by two spaces, each as wide as its widest cell.
-fn columns(rows: &[Vec<String>]) -> Vec<String> {
-    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..count)
-        .map(|column| {
-            rows.iter()
-                .filter_map(|row| row.get(column))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect()
 }
 
 #[cfg(test)]
