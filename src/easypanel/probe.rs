@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::http::{describe_parse_error, read_limited};
 use super::transport::{self, http_call, CallKind};
-use super::{
-    describe_parse_error, read_limited, redact, ApiError, Client, Generation, MonitorRouter,
-};
+use super::{redact, ApiError, Client, Generation, MonitorRouter};
 
 const INVENTORY: &str = "projects.listProjectsAndServices";
 const OPENAPI_PATH: &str = "/api/openapi.json";
