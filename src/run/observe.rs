@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
-use tracing::{error, warn};
+use tracing::{debug, error, warn, Instrument};
 
 use crate::config::Config;
 use crate::easypanel::{ApiError, Client, CpuTable, ServiceRow};
@@ -157,13 +157,10 @@ async fn fill_cpu_from_service_stats(
     }
 
     let readings: Vec<(usize, Result<Option<CpuReading>, ApiError>)> = stream::iter(needed)
-        .map(|index| async move {
-            (
-                index,
-                client
-                    .service_cpu(&rows[index].project, &rows[index].name)
-                    .await,
-            )
+        .map(|index| {
+            let reading = client.service_cpu(&rows[index].project, &rows[index].name);
+            async move { (index, reading.await) }
+                .instrument(super::apply::service_span(&rows[index].key()))
         })
         .buffer_unordered(config.api.max_concurrency)
         .collect()
@@ -171,7 +168,22 @@ async fn fill_cpu_from_service_stats(
     for (index, reading) in readings {
         let key = rows[index].key();
         match reading {
-            Ok(Some(reading)) => observations[index].cpu = Some(reading),
+            Ok(Some(reading)) => {
+                let running = observations[index]
+                    .tasks
+                    .map_or(1, |tasks| tasks.running.max(1));
+                let lower_bound = per_container_lower_bound(reading, running);
+                debug!(
+                    service_name = %key,
+                    api_endpoint = "getServiceStats",
+                    cpu_usage = lower_bound.percent,
+                    running_tasks = running,
+                    "CPU from getServiceStats is {:.2}% for {running} running tasks; {:.2}% is used",
+                    reading.percent,
+                    lower_bound.percent
+                );
+                observations[index].cpu = Some(lower_bound);
+            }
             Ok(None) => warn!(
                 service_name = %key,
                 api_endpoint = "getServiceStats",
@@ -186,10 +198,51 @@ async fn fill_cpu_from_service_stats(
     }
 }
 
+/// Turns a service-level figure into one a per-container threshold can be compared with.
+///
+/// Whether `getServiceStats` sums its containers or averages them is not known. Divided by
+/// the running tasks, the figure is the per-container mean if the panel sums, and below it
+/// if the panel averages, so it never overstates the load: a scale up on it is justified
+/// either way. Its coverage stays unknown, which rules out a scale down on it.
+fn per_container_lower_bound(reading: CpuReading, running: u32) -> CpuReading {
+    CpuReading {
+        percent: reading.percent / f64::from(running.max(1)),
+        containers: None,
+    }
+}
+
 fn log_missing(what: &str, error: &ApiError) {
     if matches!(error, ApiError::BudgetSpent { .. }) {
         error!("{what} not read: {error}");
         return;
     }
     error!("could not read the {what}: {error}; services lacking it are held");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_figure_is_divided_by_running_tasks() {
+        let reading = CpuReading {
+            percent: 270.0,
+            containers: None,
+        };
+
+        let bound = per_container_lower_bound(reading, 3);
+
+        assert_eq!(bound.percent, 90.0);
+        assert_eq!(bound.containers, None, "coverage stays unknown");
+    }
+
+    #[test]
+    fn zero_running_tasks_divides_by_one() {
+        let reading = CpuReading {
+            percent: 40.0,
+            containers: None,
+        };
+
+        assert_eq!(per_container_lower_bound(reading, 0).percent, 40.0);
+    }
 }
