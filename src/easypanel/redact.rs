@@ -10,9 +10,7 @@ use serde_json::Value;
 /// The text that replaces a secret.
 pub const REDACTED: &str = "[redacted]";
 
-/// Field names whose values are replaced whole, compared case-insensitively as substrings.
-/// `env` contains every environment variable of a service, and `deploymentUrl` embeds the
-/// deploy webhook's secret.
+/// Parts of field names whose values are replaced whole, compared case-insensitively.
 const SECRET_KEY_PARTS: &[&str] = &[
     "password",
     "passwd",
@@ -26,12 +24,19 @@ const SECRET_KEY_PARTS: &[&str] = &[
     "private",
     "cert",
 ];
+/// Whole field names whose values are replaced, compared case-insensitively. `env` contains
+/// every environment variable of a service, `deploymentUrl` embeds the deploy webhook's
+/// secret, `content` is the text of a file mount (a mounted `.env`, say), and `command`
+/// and `args` may carry a password given on the command line.
 const SECRET_KEYS: &[&str] = &[
     "env",
     "deploymenturl",
     "buildargs",
     "connectionstring",
     "dsn",
+    "content",
+    "command",
+    "args",
 ];
 
 /// Replaces every secret in a JSON value in place: values of secret-named fields, and
@@ -132,7 +137,8 @@ mod tests {
             "token": "deploy-token",
             "deploymentUrl": "http://panel/api/deploy/xyz",
             "source": {"type": "git", "repo": "https://user:gitpass@example.test/r.git", "sshKey": "KEY"},
-            "deploy": {"replicas": 2, "command": "node server.js"}
+            "deploy": {"replicas": 2, "command": "node server.js --db-password hunter3"},
+            "mounts": [{"type": "file", "content": "DB_PASSWORD=hunter4", "mountPath": "/app/.env"}]
         });
 
         redact_json(&mut value);
@@ -152,7 +158,7 @@ mod tests {
         }
         assert_eq!(value["name"], "api");
         assert_eq!(value["deploy"]["replicas"], 2);
-        assert_eq!(value["deploy"]["command"], "node server.js");
+        assert_eq!(value["mounts"][0]["mountPath"], "/app/.env");
     }
 
     #[test]
