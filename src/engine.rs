@@ -251,7 +251,7 @@ impl fmt::Display for Reason {
             }
             Reason::ReplicasUnknown => write!(f, "replica count unknown: the panel reported none or an invalid one"),
             Reason::TaskStateUnknown => write!(f, "task state unknown: the panel reported none or an invalid one"),
-            Reason::CpuUnknown => write!(f, "CPU unknown: the panel reported no usable figure"),
+            Reason::CpuUnknown => write!(f, "CPU unknown: no usable figure was read from the panel"),
             Reason::TasksNotRunning { running, desired } => write!(
                 f,
                 "{running} of {desired} tasks running (deploying, restarting or crash-looping)"

@@ -50,9 +50,17 @@ pub enum RunError {
     #[error(transparent)]
     State(#[from] StateError),
     #[error("could not read the inventory: {0}")]
-    Inventory(#[source] ApiError),
+    Inventory(ApiError),
+    #[error(
+        "could not read the inventory: {error}; api.protocol is \"{protocol}\", but the panel \
+         may speak the other API generation: set api.protocol to \"auto\""
+    )]
+    WrongProtocol {
+        error: ApiError,
+        protocol: &'static str,
+    },
     #[error("could not set up the API client: {0}")]
-    Client(#[source] ApiError),
+    Client(ApiError),
 }
 
 /// One app service going through the run.
@@ -126,10 +134,19 @@ pub async fn run(
     } else {
         (client.inventory().await, None)
     };
-    let inventory = inventory.map_err(RunError::Inventory)?;
+    let inventory = inventory.map_err(|error| inventory_error(config, error))?;
+    if memory
+        .as_ref()
+        .is_some_and(|memory| memory.generation != client.generation())
+    {
+        info!(
+            generation = client.generation().name(),
+            "the panel's API generation changed since the last run; the new one is remembered"
+        );
+    }
     info!(
         version = env!("CARGO_PKG_VERSION"),
-        api_endpoint = %config.api.base_url,
+        panel_url = %config.api.base_url,
         generation = client.generation().name(),
         dry_run = options.dry_run,
         "run started"
@@ -203,6 +220,21 @@ pub async fn run(
     );
     summary.log(options.dry_run);
     Ok(RunOutcome::Completed(summary))
+}
+
+/// Explains an inventory failure, pointing at `api.protocol` when a forced generation may
+/// be the wrong one.
+fn inventory_error(config: &Config, error: ApiError) -> RunError {
+    let protocol = match config.api.protocol {
+        ProtocolChoice::Auto => return RunError::Inventory(error),
+        ProtocolChoice::Trpc => "trpc",
+        ProtocolChoice::Rpc => "rpc",
+    };
+    if error.is_wrong_generation() {
+        RunError::WrongProtocol { error, protocol }
+    } else {
+        RunError::Inventory(error)
+    }
 }
 
 /// Loads each service's history and decides. A state file that cannot be read is reported

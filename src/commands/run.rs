@@ -19,10 +19,17 @@ pub(super) fn run(paths: &AppPaths, args: RunArgs) -> Exit {
         warn!("{warning}");
     }
     if !config.api.verify_ssl {
-        warn!(
-            api_endpoint = %config.api.base_url,
-            "TLS certificate verification is off (api.verify_ssl: false); the token can be read by anyone who can intercept the connection"
-        );
+        if config.api.base_url.starts_with("https://") {
+            warn!(
+                panel_url = %config.api.base_url,
+                "TLS certificate verification is off (api.verify_ssl: false); the token can be read by anyone who can intercept the connection"
+            );
+        } else {
+            warn!(
+                panel_url = %config.api.base_url,
+                "TLS certificate verification is off (api.verify_ssl: false), which has no effect on an http:// URL: the token travels unencrypted, so use https:// for a panel on another host"
+            );
+        }
     }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -12,7 +12,7 @@ pub enum ApiError {
     #[error("could not reach the panel at {url}: {detail}")]
     Unreachable { url: String, detail: String },
 
-    #[error("{endpoint} timed out after {}s", timeout.as_secs_f64())]
+    #[error("{endpoint} timed out after {}", seconds(*timeout))]
     Timeout { endpoint: String, timeout: Duration },
 
     #[error(
@@ -53,6 +53,20 @@ pub enum ApiError {
     #[error("{endpoint} returned more than {limit_bytes} bytes; the response was rejected")]
     TooLarge { endpoint: String, limit_bytes: u64 },
 
+    /// A write was not started because less than its timeout is left in the run's budget;
+    /// a write cut short may still be applied by the panel without the run knowing.
+    #[error(
+        "{endpoint} was not sent: {:.1}s of the run's budget (global.max_run_seconds) is left, \
+         less than api.timeout_seconds ({}s) that a write may need",
+        left.as_secs_f64(),
+        timeout.as_secs()
+    )]
+    WriteBudget {
+        endpoint: String,
+        left: Duration,
+        timeout: Duration,
+    },
+
     /// The run's time budget ran out before the request could be sent or retried.
     #[error("{endpoint} was not sent: the run's time budget (global.max_run_seconds) is spent")]
     BudgetSpent { endpoint: String },
@@ -86,6 +100,15 @@ impl ApiError {
             self,
             ApiError::ProcedureNotFound { .. } | ApiError::MethodNotAllowed { .. }
         )
+    }
+}
+
+/// Formats a duration in seconds, whole when it is whole (`30s`), else to a tenth (`0.9s`).
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
     }
 }
 

@@ -68,9 +68,12 @@ impl Client {
         let budget_left = self
             .deadline
             .map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        if kind == CallKind::Mutation && budget_left.is_some_and(|left| left < timeout) {
-            return Err(ApiError::BudgetSpent {
+        if let Some(left) = budget_left.filter(|left| kind == CallKind::Mutation && *left < timeout)
+        {
+            return Err(ApiError::WriteBudget {
                 endpoint: call.path,
+                left,
+                timeout,
             });
         }
         let body = self

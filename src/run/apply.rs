@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
-use tracing::{error, info, warn};
+use tracing::{error, info, warn, Instrument};
 
 use super::Candidate;
 use crate::config::{ApplyMode, Config};
@@ -45,7 +45,10 @@ pub(super) async fn apply(
     // Store the new counts.
     let shared: &[Candidate] = candidates;
     let results: Vec<(usize, Result<Stored, ApiError>)> = stream::iter(scaling)
-        .map(|index| async move { (index, store_replicas(client, &shared[index]).await) })
+        .map(|index| {
+            let stored = store_replicas(client, &shared[index]);
+            async move { (index, stored.await) }.instrument(service_span(&shared[index].key))
+        })
         .buffer_unordered(config.api.max_concurrency)
         .collect()
         .await;
@@ -180,14 +183,10 @@ async fn deploy(
     }
     let shared: &[Candidate] = candidates;
     let results: Vec<(usize, Result<DeployOutcome, ApiError>)> = stream::iter(indices)
-        .map(|index| async move {
+        .map(|index| {
             let candidate = &shared[index];
-            (
-                index,
-                client
-                    .deploy_service(&candidate.project, &candidate.name)
-                    .await,
-            )
+            let deployed = client.deploy_service(&candidate.project, &candidate.name);
+            async move { (index, deployed.await) }.instrument(service_span(&candidate.key))
         })
         .buffer_unordered(config.api.max_concurrency)
         .collect()
@@ -209,6 +208,11 @@ async fn deploy(
             }
         }
     }
+}
+
+/// Returns the span that names the service in the API request lines logged inside it.
+pub(super) fn service_span(key: &str) -> tracing::Span {
+    tracing::debug_span!("service", service_name = %key)
 }
 
 /// Returns the `(from, to)` counts of a scale decision.

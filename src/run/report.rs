@@ -14,8 +14,10 @@ pub struct Summary {
     pub services_seen: usize,
     /// App services, the only ones the autoscaler may scale.
     pub candidates: usize,
-    /// Services whose new count was stored (in a dry run: that would have been).
+    /// Services whose new count was stored.
     pub scaled: usize,
+    /// Services a dry run would have scaled; 0 in a real run.
+    pub would_scale: usize,
     pub held: usize,
     pub skipped: usize,
     pub failed: usize,
@@ -41,6 +43,7 @@ impl Summary {
             services_seen,
             candidates: candidates.len(),
             scaled: 0,
+            would_scale: 0,
             held: 0,
             skipped: 0,
             failed: 0,
@@ -52,8 +55,10 @@ impl Summary {
             let is_scale = matches!(candidate.decision.action, Action::Scale { .. });
             if candidate.failure.is_some() {
                 summary.failed += 1;
-            } else if candidate.applied || (dry_run && is_scale) {
+            } else if candidate.applied {
                 summary.scaled += 1;
+            } else if dry_run && is_scale {
+                summary.would_scale += 1;
             } else if candidate.decision.action == Action::Skip {
                 summary.skipped += 1;
             } else {
@@ -77,6 +82,7 @@ impl Summary {
             services_seen = self.services_seen,
             candidates = self.candidates,
             scaled = self.scaled,
+            would_scale = self.would_scale,
             held = self.held,
             skipped = self.skipped,
             failed = self.failed,

@@ -492,7 +492,7 @@ fn multiline_panel_error_stays_one_line() {
     assert_eq!(
         count_lines(&log, "update out of sequence"),
         count_lines(&log, " - ERROR - [shop_api] scaling failed: ")
-            + count_lines(&log, " - WARNING - request failed; retrying "),
+            + count_lines(&log, " - WARNING - [shop_api] request failed; retrying "),
         "the panel's message stays on the lines that quote it\n{log}"
     );
 }
@@ -879,10 +879,10 @@ fn rotation_loses_no_line() {
 
 #[test]
 fn oversized_line_gets_own_file() {
-    // At DEBUG the response body of the inventory request is one line of several kilobytes.
+    // At DEBUG the response body of the inventory request is one line of over a kilobyte.
     let rotation = Rotation {
         level: "DEBUG",
-        max_size: 2_000,
+        max_size: 1_000,
         backup_count: 50,
         runs: 2,
     };

@@ -501,3 +501,61 @@ fn debug_log_shows_policy_per_service() {
     assert!(line.contains("cooldown_up_seconds=120"), "{line}");
     assert!(line.contains("cooldown_down_seconds=300"), "{line}");
 }
+
+#[test]
+fn debug_write_requests_name_their_service() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "api", 1, 90.0), app("shop", "web", 1, 90.0)],
+        json!({}),
+    );
+
+    let output = harness.run(&[]);
+
+    let text = all_output(&output);
+    for key in ["shop_api", "shop_web"] {
+        assert!(
+            text.lines()
+                .any(|line| line.contains(&format!("[{key}] API request"))
+                    && line.contains("updateDeploy")),
+            "the updateDeploy request line of {key} names it: {text}"
+        );
+    }
+}
+
+#[test]
+fn dry_run_counts_would_scale_apart() {
+    let harness = Harness::new(
+        PanelOptions::trpc(),
+        vec![app("shop", "api", 1, 90.0)],
+        json!({}),
+    );
+
+    let output = harness.run(&["--dry-run"]);
+
+    let text = all_output(&output);
+    let summary = text
+        .lines()
+        .find(|line| line.contains("run finished"))
+        .unwrap_or_else(|| panic!("no summary: {text}"));
+    assert!(summary.contains(" scaled=0 "), "{summary}");
+    assert!(summary.contains(" would_scale=1 "), "{summary}");
+}
+
+#[test]
+fn forced_wrong_protocol_points_at_setting() {
+    let harness = Harness::new(
+        PanelOptions::rpc(),
+        vec![app("shop", "api", 1, 90.0)],
+        json!({"api": {"protocol": "trpc"}}),
+    );
+
+    let output = harness.run(&[]);
+
+    assert_eq!(exit_code(&output), 2, "{}", all_output(&output));
+    assert!(
+        all_output(&output).contains("set api.protocol to \"auto\""),
+        "{}",
+        all_output(&output)
+    );
+}
