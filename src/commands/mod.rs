@@ -74,19 +74,33 @@ fn load_config(paths: &AppPaths) -> Result<Config, Exit> {
     })
 }
 
+/// Prints the problems under a header that names where they are: the config file, the
+/// environment variables that override it, or both. Each problem names its key or variable.
 fn print_config_errors(path: &std::path::Path, errors: &[ConfigError]) {
+    let from_env = errors.iter().filter(|error| error.is_from_env()).count();
+    let source = if from_env == 0 {
+        format!("invalid config file {}", path.display())
+    } else if from_env == errors.len() {
+        let plural = if from_env == 1 { "" } else { "s" };
+        format!(
+            "invalid environment variable{plural} (the config file {} has no problems)",
+            path.display()
+        )
+    } else {
+        format!(
+            "invalid config file {} and environment variables",
+            path.display()
+        )
+    };
+
     match errors {
         // These already name the file.
         [error @ (ConfigError::NotFound { .. } | ConfigError::Unreadable { .. })] => {
             eprintln!("error: {error}");
         }
-        [error] => eprintln!("error: invalid config file {}: {error}", path.display()),
+        [error] => eprintln!("error: {source}: {error}"),
         errors => {
-            eprintln!(
-                "error: invalid config file {} ({} problems):",
-                path.display(),
-                errors.len()
-            );
+            eprintln!("error: {source} ({} problems):", errors.len());
             for error in errors {
                 eprintln!("  {error}");
             }

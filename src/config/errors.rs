@@ -145,6 +145,20 @@ pub enum ConfigError {
         down: Sourced<f64>,
         up: Sourced<f64>,
     },
+
+    /// A run sends a write only while its whole timeout fits in the rest of the budget, so a
+    /// timeout that fills the budget leaves no write possible.
+    #[error(
+        "api.timeout_seconds {} is not below global.max_run_seconds {}; a run starts a \
+         write only while a whole timeout is left of its budget, so no write could ever be \
+         sent. Lower api.timeout_seconds or raise global.max_run_seconds",
+        set_at(.timeout),
+        set_at(.max_run)
+    )]
+    TimeoutNotBelowMaxRun {
+        timeout: Sourced<f64>,
+        max_run: Sourced<f64>,
+    },
 }
 
 impl ConfigError {
@@ -161,12 +175,42 @@ impl ConfigError {
             ConfigError::MinAboveMax { scope, .. } | ConfigError::DownNotBelowUp { scope, .. } => {
                 scope.line()
             }
+            ConfigError::TimeoutNotBelowMaxRun { timeout, max_run } => {
+                let line = |value: &Sourced<f64>| value.origin.as_ref().and_then(Origin::line);
+                line(timeout).into_iter().chain(line(max_run)).min()
+            }
             ConfigError::NotFound { .. }
             | ConfigError::Unreadable { .. }
             | ConfigError::Empty
             | ConfigError::NotAnObject { .. }
             | ConfigError::MissingToken => None,
         }
+    }
+
+    /// Returns whether the problem is in an environment variable rather than the config file.
+    pub fn is_from_env(&self) -> bool {
+        let at = match self {
+            ConfigError::Invalid { at, .. }
+            | ConfigError::UnknownKey { at, .. }
+            | ConfigError::DuplicateKey { at, .. }
+            | ConfigError::InvalidServiceKey { at, .. }
+            | ConfigError::InvalidUrl { at, .. }
+            | ConfigError::InvalidToken { at, .. } => at,
+            _ => return false,
+        };
+        matches!(at, Origin::Env(_))
+    }
+}
+
+/// Prints a value of the file as `30 (line 2)`, or `30 (default)` when the file does not set it.
+fn set_at(value: &Sourced<f64>) -> String {
+    match &value.origin {
+        Some(Origin::Key {
+            line: Some(line), ..
+        }) => format!("{} (line {line})", value.value),
+        Some(Origin::Key { line: None, .. }) => value.value.to_string(),
+        Some(Origin::Env(name)) => format!("{} ({name})", value.value),
+        None => format!("{} (default)", value.value),
     }
 }
 

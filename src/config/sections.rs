@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::env::{EnvOverrides, ENV_API_TOKEN, ENV_API_URL};
-use super::errors::{ConfigError, Origin};
+use super::errors::{ConfigError, Origin, Sourced};
 use super::fields::{IntegerRange, NumberRange, Reader, Section};
 use super::policy::{PolicyLayer, SERVICE_KEYS};
 use super::raw::Node;
@@ -53,6 +53,13 @@ const GLOBAL_KEYS: &[&str] = &[
 const LOGGING_KEYS: &[&str] = &["level", "format", "console", "max_size", "backup_count"];
 
 const DEFAULT_BASE_URL: &str = "http://localhost:3000";
+
+const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
+
+const DEFAULT_MAX_RUN_SECONDS: f64 = 240.0;
+
+/// The token `services.example.json` ships with, which no panel accepts.
+pub(super) const EXAMPLE_TOKEN: &str = "paste-an-api-token-from-settings-users";
 
 const TIMEOUT: NumberRange = NumberRange {
     noun: "a number of seconds",
@@ -124,14 +131,20 @@ pub(super) fn misplaced_note(key: &str) -> Option<&'static str> {
     }
 }
 
+/// The `api` section as read.
+pub(super) struct ApiSection {
+    /// `None` when no usable URL or token remains; the reason is then in the reader.
+    pub settings: Option<ApiSettings>,
+    /// `api.timeout_seconds` with where it was set; `None` when the file's value was rejected.
+    pub timeout: Option<Sourced<f64>>,
+}
+
 /// Reads the `api` section (absent counts as empty) with the environment overrides applied.
-///
-/// Returns `None` when no usable URL or token remains; the reason is then in `reader`.
 pub(super) fn read_api(
     reader: &mut Reader<'_>,
     section: &Section<'_, '_>,
     env: &EnvOverrides,
-) -> Option<ApiSettings> {
+) -> ApiSection {
     reader.check_keys(section, API_KEYS, misplaced_note);
 
     let base_url = read_base_url(reader, section, env);
@@ -140,10 +153,13 @@ pub(super) fn read_api(
         .get("verify_ssl")
         .and_then(|(path, value)| reader.boolean(&path, value))
         .unwrap_or(true);
-    let timeout = section
-        .get("timeout_seconds")
-        .and_then(|(path, value)| reader.number(&path, value, TIMEOUT))
-        .map_or(Duration::from_secs(30), Duration::from_secs_f64);
+    let timeout = read_seconds(
+        reader,
+        section,
+        "timeout_seconds",
+        TIMEOUT,
+        DEFAULT_TIMEOUT_SECONDS,
+    );
     let protocol = section
         .get("protocol")
         .and_then(|(path, value)| reader.word(&path, value, PROTOCOLS, false))
@@ -153,16 +169,65 @@ pub(super) fn read_api(
         .and_then(|(path, value)| reader.integer(&path, value, MAX_CONCURRENCY))
         .map_or(8, |count| usize::try_from(count).unwrap_or(usize::MAX));
 
-    let (token, token_source) = token?;
-    Some(ApiSettings {
-        base_url: base_url?,
-        token,
-        token_source,
-        verify_ssl,
-        timeout,
-        protocol,
-        max_concurrency,
+    let settings = match (base_url, token) {
+        (Some(base_url), Some((token, token_source))) => Some(ApiSettings {
+            base_url,
+            token,
+            token_source,
+            verify_ssl,
+            timeout: Duration::from_secs_f64(
+                timeout
+                    .as_ref()
+                    .map_or(DEFAULT_TIMEOUT_SECONDS, |timeout| timeout.value),
+            ),
+            protocol,
+            max_concurrency,
+        }),
+        _ => None,
+    };
+    ApiSection { settings, timeout }
+}
+
+/// Reads a number of seconds with where it was set: the default when `key` is absent, and
+/// `None` when the file's value is rejected, which `reader` records.
+fn read_seconds(
+    reader: &mut Reader<'_>,
+    section: &Section<'_, '_>,
+    key: &str,
+    range: NumberRange,
+    default: f64,
+) -> Option<Sourced<f64>> {
+    let Some((path, value)) = section.get(key) else {
+        return Some(Sourced {
+            value: default,
+            origin: None,
+        });
+    };
+
+    let origin = reader.origin(&path, value);
+    reader.number(&path, value, range).map(|seconds| Sourced {
+        value: seconds,
+        origin: Some(origin),
     })
+}
+
+/// Reports a request timeout that fills the run's budget. A run starts a write only while a
+/// whole timeout is left of `global.max_run_seconds`, so no write could be sent. A value the
+/// file sets but that was rejected (`None`) is not compared.
+pub(super) fn check_run_budget(
+    reader: &mut Reader<'_>,
+    timeout: Option<&Sourced<f64>>,
+    max_run: Option<&Sourced<f64>>,
+) {
+    let (Some(timeout), Some(max_run)) = (timeout, max_run) else {
+        return;
+    };
+    if timeout.value >= max_run.value {
+        reader.push(ConfigError::TimeoutNotBelowMaxRun {
+            timeout: timeout.clone(),
+            max_run: max_run.clone(),
+        });
+    }
 }
 
 /// Returns the panel URL: [`ENV_API_URL`] if set, else `api.base_url`, else the default.
@@ -237,8 +302,9 @@ fn checked_base_url(text: &str) -> Result<String, String> {
 
 /// Returns the token: [`ENV_API_TOKEN`] if set, else `api.token`.
 ///
-/// A file token may be left empty as a placeholder when the environment supplies the token;
-/// without an override it must be valid. Messages describe the token, never quote it.
+/// A file token may be left empty, or at the example's placeholder, when the environment
+/// supplies the token; without an override it must be valid. Messages describe the token,
+/// never quote it.
 fn read_token(
     reader: &mut Reader<'_>,
     section: &Section<'_, '_>,
@@ -259,7 +325,7 @@ fn read_token(
         });
     let file_has_token = file_token
         .as_ref()
-        .is_some_and(|(_, token)| !token.trim().is_empty());
+        .is_some_and(|(_, token)| !token.trim().is_empty() && token != EXAMPLE_TOKEN);
 
     let (origin, token, source) = match (&env.api_token, file_token) {
         (Some(token), _) => {
@@ -287,9 +353,31 @@ fn read_token(
     Some((Token::new(token), source))
 }
 
+/// Returns why `token` cannot be an API token of the panel, in words that do not quote it.
 fn check_token(token: &str) -> Result<(), &'static str> {
     if token.trim().is_empty() {
-        return Err("it is empty; set it to an API token of the panel");
+        return Err(
+            "it is empty; create a token in the panel under Settings → Users and set it as \
+             api.token or in the EASYPANEL_API_TOKEN environment variable",
+        );
+    }
+    if token == EXAMPLE_TOKEN {
+        return Err(
+            "it is still the placeholder from services.example.json; create a token in the \
+             panel under Settings → Users and set it as api.token or in the \
+             EASYPANEL_API_TOKEN environment variable",
+        );
+    }
+    // A token copied with its header scheme (`Authorization: Bearer <token>`) would be sent
+    // with the scheme twice, because the client adds the prefix itself.
+    let has_scheme = token
+        .get(..7)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("bearer "));
+    if has_scheme {
+        return Err(
+            "it starts with `Bearer `, which the client adds itself; keep only the token \
+             after it",
+        );
     }
     if !token.chars().all(|c| c.is_ascii_graphic()) {
         return Err(
@@ -304,6 +392,9 @@ fn check_token(token: &str) -> Result<(), &'static str> {
 /// defaults it sets.
 pub(super) struct GlobalSection {
     pub settings: GlobalSettings,
+    /// `global.max_run_seconds` with where it was set; `None` when the file's value was
+    /// rejected.
+    pub max_run: Option<Sourced<f64>>,
     pub ignore_exposed: bool,
     pub defaults: PolicyLayer,
 }
@@ -324,18 +415,26 @@ pub(super) fn read_global(reader: &mut Reader<'_>, section: &Section<'_, '_>) ->
         .get("apply_wait_seconds")
         .and_then(|(path, value)| reader.number(&path, value, APPLY_WAIT))
         .map_or(Duration::from_secs(15), Duration::from_secs_f64);
-    let max_run = section
-        .get("max_run_seconds")
-        .and_then(|(path, value)| reader.number(&path, value, MAX_RUN))
-        .map_or(Duration::from_secs(240), Duration::from_secs_f64);
+    let max_run = read_seconds(
+        reader,
+        section,
+        "max_run_seconds",
+        MAX_RUN,
+        DEFAULT_MAX_RUN_SECONDS,
+    );
     let defaults = PolicyLayer::read(reader, section);
 
     GlobalSection {
         settings: GlobalSettings {
             apply,
             apply_wait,
-            max_run,
+            max_run: Duration::from_secs_f64(
+                max_run
+                    .as_ref()
+                    .map_or(DEFAULT_MAX_RUN_SECONDS, |max_run| max_run.value),
+            ),
         },
+        max_run,
         ignore_exposed,
         defaults,
     }

@@ -177,7 +177,22 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     (
         "empty token",
         r#"{"api": {"token": ""}}"#,
-        &["line 1: api.token: invalid API token: it is empty"],
+        &["line 1: api.token: invalid API token: it is empty; create a token in the panel under Settings → Users and set it as api.token or in the EASYPANEL_API_TOKEN environment variable"],
+    ),
+    (
+        "example placeholder token",
+        r#"{"api": {"token": "paste-an-api-token-from-settings-users"}}"#,
+        &["line 1: api.token: invalid API token: it is still the placeholder from services.example.json; create a token in the panel under Settings → Users"],
+    ),
+    (
+        "token with bearer prefix",
+        r#"{"api": {"token": "Bearer abc123"}}"#,
+        &["api.token: invalid API token: it starts with `Bearer `, which the client adds itself; keep only the token after it"],
+    ),
+    (
+        "token with lowercase bearer prefix",
+        r#"{"api": {"token": "bearer abc123"}}"#,
+        &["api.token: invalid API token: it starts with `Bearer `"],
     ),
     (
         "token with space",
@@ -330,6 +345,21 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["api.timeout_seconds: expected a number of seconds greater than 0 and at most 3600, found 0"],
     ),
     (
+        "timeout equal to max_run",
+        "{\"api\": {\"token\": \"secret\", \"timeout_seconds\": 60},\n\"global\": {\"max_run_seconds\": 60}}",
+        &["api.timeout_seconds 60 (line 1) is not below global.max_run_seconds 60 (line 2); a run starts a write only while a whole timeout is left of its budget, so no write could ever be sent. Lower api.timeout_seconds or raise global.max_run_seconds"],
+    ),
+    (
+        "default timeout above max_run",
+        r#"{"api": {"token": "secret"}, "global": {"max_run_seconds": 20}}"#,
+        &["api.timeout_seconds 30 (default) is not below global.max_run_seconds 20 (line 1)"],
+    ),
+    (
+        "timeout above default max_run",
+        r#"{"api": {"token": "secret", "timeout_seconds": 300}}"#,
+        &["api.timeout_seconds 300 (line 1) is not below global.max_run_seconds 240 (default)"],
+    ),
+    (
         "max_run zero",
         r#"{"api": {"token": "secret"}, "global": {"max_run_seconds": 0}}"#,
         &["global.max_run_seconds: expected a number of seconds greater than 0 and at most 86400, found 0"],
@@ -426,6 +456,31 @@ fn rejected_value_causes_no_conflict() {
 }
 
 #[test]
+fn rejected_timeout_causes_no_budget_conflict() {
+    let text = r#"{"api": {"token": "secret", "timeout_seconds": "ten"},
+                   "global": {"max_run_seconds": 20}}"#;
+
+    let errors = parse(text, &no_env()).unwrap_err();
+
+    assert_eq!(errors.errors().len(), 1, "{errors}");
+    assert!(
+        errors.to_string().contains("api.timeout_seconds: expected"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn timeout_below_max_run_is_accepted() {
+    let text = r#"{"api": {"token": "secret", "timeout_seconds": 19.5},
+                   "global": {"max_run_seconds": 20}}"#;
+
+    let config = valid(text);
+
+    assert_eq!(config.api.timeout, Duration::from_millis(19_500));
+    assert_eq!(config.global.max_run, Duration::from_secs(20));
+}
+
+#[test]
 fn global_conflict_is_reported_once() {
     let text = r#"{"api": {"token": "secret"}, "global": {"down": 90},
                    "a_web": {}, "b_web": {"min": 2}}"#;
@@ -478,6 +533,67 @@ fn invalid_env_token_names_variable() {
         message.contains("EASYPANEL_API_TOKEN: invalid API token: it contains whitespace"),
         "{message}"
     );
+}
+
+#[test]
+fn env_token_with_bearer_prefix_gets_hint() {
+    let message = problems(TOKEN_ONLY, &env_token("Bearer abc123"));
+
+    assert!(
+        message.contains(
+            "EASYPANEL_API_TOKEN: invalid API token: it starts with `Bearer `, which the client \
+             adds itself"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("abc123"), "{message}");
+}
+
+#[test]
+fn env_problems_are_marked_as_env() {
+    let env = EnvOverrides {
+        api_url: Some("localhost:1".to_owned()),
+        ..EnvOverrides::default()
+    };
+    let text = r#"{"api": {"token": "secret"}, "myapp_web": {"min": 0}}"#;
+
+    let errors = parse(text, &env).unwrap_err();
+    let from_env: Vec<bool> = errors
+        .errors()
+        .iter()
+        .map(ConfigError::is_from_env)
+        .collect();
+
+    assert_eq!(from_env, vec![false, true], "{errors}");
+}
+
+#[test]
+fn example_token_is_rejected_without_env() {
+    let example = include_str!("../../services.example.json");
+
+    let message = problems(example, &no_env());
+
+    assert!(
+        message.contains("api.token: invalid API token: it is still the placeholder"),
+        "{message}"
+    );
+    assert!(message.contains("Settings → Users"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+#[test]
+fn example_token_is_overridden_by_env() {
+    let example = include_str!("../../services.example.json");
+
+    let config = parse(example, &env_token("from-env")).unwrap();
+
+    assert_eq!(config.api.token.expose(), "from-env");
+    assert_eq!(
+        config.api.token_source,
+        TokenSource::Env,
+        "the placeholder does not count as a token in the file"
+    );
+    assert_eq!(config.api.max_concurrency, 8);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Conversion of the raw model into a [`Config`]: the top-level walk over sections and
-//! services, duplicate keys, and the checks of each combined policy.
+//! services, duplicate keys, and the checks that combine keys (each policy, and the request
+//! timeout against the run's budget).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,7 +55,8 @@ pub(super) fn validate(
         }
     }
 
-    // Step 3: the combined policies. A problem in `global` alone is reported at `global`.
+    // Step 3: checks that combine keys, first each policy, then the request timeout against
+    // the run's budget. A policy problem in `global` alone is reported at `global`.
     if let Some((path, value)) = top.get("global") {
         let scope = reader.origin(&path, value);
         policy::check(
@@ -67,9 +69,10 @@ pub(super) fn validate(
     for (_, scope, layer) in &services {
         policy::check(&mut reader, scope, layer, &global.defaults);
     }
+    sections::check_run_budget(&mut reader, api.timeout.as_ref(), global.max_run.as_ref());
 
     // Every path that yields no API settings has recorded why.
-    let (Some(api), true) = (api, reader.errors.is_empty()) else {
+    let (Some(api), true) = (api.settings, reader.errors.is_empty()) else {
         return Err(ConfigErrors::new(reader.errors));
     };
     let services: BTreeMap<String, _> = services
