@@ -10,7 +10,8 @@
 //!    router serves the monitor calls;
 //! 4. the inventory, the app services a run would consider with their policies, and the
 //!    configured services the panel lacks;
-//! 5. the replica state and CPU of one app service, from each source, with timings;
+//! 5. the replica state and CPU of one app service, from each source, with timings, and the
+//!    decision a run takes for it, from the engine itself and the service's history;
 //! 6. whether the CPU figures are percent of one core, judged against the host's CPU use.
 //!
 //! `--raw` adds every response body, redacted, with a summary of its structure.
@@ -19,9 +20,12 @@
 //! - Each request is sent once, without retries, and only reads: no write procedure is
 //!   called, and nothing is written to the state folder or the log file.
 //! - Neither the token nor an unredacted body is printed.
-//! - Exits 0 when everything a run needs works (steps 1 to 5 not `FAILED`), 2 otherwise.
+//! - Exits 0 when everything a run needs works (no step `FAILED`), 2 otherwise. It also exits
+//!   2 when `--service` names no app service of the panel, and the last line then names the
+//!   argument, not the panel, as the cause.
 
 mod connection;
+mod decision;
 mod inventory;
 mod network;
 mod raw;
@@ -80,7 +84,7 @@ async fn diagnose(config: &Config, paths: &AppPaths, args: &DebugApiArgs) -> boo
             let mut step = Step::new(1, format!("Reach the panel at {}", config.api.base_url));
             step.fail(error.to_string());
             emit(format_args!("{step}\n"));
-            conclude(&[1], 1);
+            conclude(&[1], 1, None);
             return false;
         }
     };
@@ -90,7 +94,11 @@ async fn diagnose(config: &Config, paths: &AppPaths, args: &DebugApiArgs) -> boo
     if args.raw {
         raw::print(&session);
     }
-    conclude(session.failed_steps(), last_step)
+    conclude(
+        session.failed_steps(),
+        last_step,
+        session.argument_problem(),
+    )
 }
 
 /// Runs the steps in order, each printed when done, and returns the number of the last one
@@ -102,20 +110,28 @@ async fn run_steps(session: &mut Session<'_>, paths: &AppPaths, args: &DebugApiA
     let Some(inventory) = inventory::check(session, &detected) else {
         return 4;
     };
-    let table = service::check(session, &detected, &inventory, args.service.as_deref()).await;
+    let table = service::check(
+        session,
+        &detected,
+        &inventory,
+        args.service.as_deref(),
+        &paths.state_dir,
+    )
+    .await;
     scale::check(session, &detected, table.as_ref()).await;
     LAST_STEP
 }
 
-/// Prints the closing lines and returns true when no step failed and every step ran.
-fn conclude(failed_steps: &[u8], last_step: u8) -> bool {
+/// Prints the closing lines and returns true when no step failed, every step ran and no
+/// argument was rejected.
+fn conclude(failed_steps: &[u8], last_step: u8, argument_problem: Option<&str>) -> bool {
     if last_step < LAST_STEP {
         emit(format_args!(
             "Steps {} to {LAST_STEP} were not run, because step {last_step} failed.\n",
             last_step + 1
         ));
     }
-    match failed_steps.first() {
+    let runs_work = match failed_steps.first() {
         None if last_step == LAST_STEP => {
             emit("Result: everything a run needs works.\n");
             true
@@ -129,7 +145,20 @@ fn conclude(failed_steps: &[u8], last_step: u8) -> bool {
             ));
             false
         }
-    }
+    };
+
+    let Some(problem) = argument_problem else {
+        return runs_work;
+    };
+    let lead = if runs_work {
+        "Exit code 2 only because"
+    } else {
+        "Also,"
+    };
+    emit(format_args!(
+        "{lead} {problem}; pass one of the app services listed in step 5.\n"
+    ));
+    false
 }
 
 /// Builds the client settings. The generation and router given here do not matter, since

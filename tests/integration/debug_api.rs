@@ -195,17 +195,198 @@ fn service_flag_picks_that_service() {
 }
 
 #[test]
-fn unknown_service_flag_exits_2() {
+fn unknown_service_flag_exits_2_for_argument() {
     let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
 
     let output = harness.run(&["debug-api", "--service", "shop_nope"]);
 
     assert_eq!(exit_code(&output), 2, "{}", all_output(&output));
+    let text = stdout(&output);
     assert!(
-        stdout(&output).contains("the panel has no service with this key"),
-        "{}",
-        stdout(&output)
+        text.contains("warning  5. Replica state and CPU\n"),
+        "{text}"
     );
+    assert!(
+        text.contains("--service shop_nope names no service of the panel"),
+        "{text}"
+    );
+    assert!(
+        text.contains("App services of the panel: shop_api, shop_worker."),
+        "{text}"
+    );
+    assert!(!text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("Result: everything a run needs works.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Exit code 2 only because --service shop_nope names no service"),
+        "{text}"
+    );
+}
+
+#[test]
+fn database_service_flag_exits_2_for_argument() {
+    let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
+
+    let output = harness.run(&["debug-api", "--service", "shop_db"]);
+
+    assert_eq!(exit_code(&output), 2, "{}", all_output(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("--service shop_db names a postgres service, not an app service"),
+        "{text}"
+    );
+    assert!(
+        text.contains("App services of the panel: shop_api, shop_worker."),
+        "{text}"
+    );
+    assert!(!text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("Result: everything a run needs works.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Exit code 2 only because --service shop_db"),
+        "{text}"
+    );
+}
+
+#[test]
+fn disabled_service_is_reported_as_skipped() {
+    let mut services = fleet();
+    services.push(ServiceSpec::new("shop", "cron").enabled(false));
+    let harness = Harness::new(PanelOptions::trpc(), services, json!({}));
+
+    let output = harness.run(&["debug-api", "--service", "shop_cron"]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("ok       5. Replica state and CPU of shop_cron"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A run now skips shop_cron: service is disabled in the panel."),
+        "{text}"
+    );
+    assert!(!text.contains("A run now holds"), "{text}");
+}
+
+#[test]
+fn hot_service_is_reported_as_scaled_up() {
+    let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
+
+    let output = harness.run(&["debug-api", "--service", "shop_api"]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("no scale recorded, 0 CPU samples from the last hour."),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "A run now scales shop_api from 2 to 3 replicas: CPU at or above up threshold 70%."
+        ),
+        "{text}"
+    );
+    assert_eq!(harness.write_calls(), 0);
+}
+
+#[test]
+fn decision_uses_history_without_changing_it() {
+    let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
+    let run = harness.run(&[]);
+    assert_eq!(exit_code(&run), 0, "{}", all_output(&run));
+    let state_before = harness.state("shop_api").expect("state of shop_api");
+    let writes_before = harness.write_calls();
+
+    let output = harness.run(&["debug-api", "--service", "shop_api"]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let text = stdout(&output);
+    assert!(text.contains("last scale 2 to 3 at"), "{text}");
+    assert!(
+        text.contains("A run now holds shop_api: CPU high but in scale-up cooldown"),
+        "{text}"
+    );
+    assert_eq!(harness.state("shop_api"), Some(state_before));
+    assert_eq!(harness.write_calls(), writes_before);
+}
+
+#[test]
+fn pending_change_is_reported_as_held() {
+    let mut services = fleet();
+    services.push(
+        app("shop", "mailer", 2, 50.0)
+            .running(1)
+            .desired(1)
+            .cpu(vec![50.0]),
+    );
+    let harness = Harness::new(PanelOptions::trpc(), services, json!({}));
+
+    let output = harness.run(&["debug-api", "--service", "shop_mailer"]);
+
+    assert_eq!(exit_code(&output), 0, "{}", all_output(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("deploy.replicas 2, Swarm runs 1 of 1 desired tasks."),
+        "{text}"
+    );
+    assert!(
+        text.contains("A run now holds shop_mailer: stored replicas 2 differ from Swarm desired 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn env_url_error_names_environment() {
+    let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
+
+    let output = harness
+        .command(&["debug-api"])
+        .env("EASYPANEL_API_URL", "localhost:1")
+        .output()
+        .expect("run autoscaler");
+
+    assert_eq!(exit_code(&output), 2, "{}", all_output(&output));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with("error: invalid environment variable (the config file "),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"EASYPANEL_API_URL: invalid URL "localhost:1": the scheme is missing"#),
+        "{text}"
+    );
+    assert!(!text.contains("invalid config file"), "{text}");
+    assert_eq!(harness.panel.requests().len(), 0);
+}
+
+#[test]
+fn env_and_file_errors_name_both_sources() {
+    let harness = Harness::new(PanelOptions::trpc(), fleet(), json!({}));
+    harness.write_config(json!({"shop_api": {"min": 0}}));
+
+    let output = harness
+        .command(&["debug-api"])
+        .env("EASYPANEL_API_TOKEN", "Bearer abc123")
+        .output()
+        .expect("run autoscaler");
+
+    assert_eq!(exit_code(&output), 2, "{}", all_output(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("and environment variables (2 problems):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("EASYPANEL_API_TOKEN: invalid API token: it starts with `Bearer `"),
+        "{text}"
+    );
+    assert!(text.contains("shop_api.min: expected"), "{text}");
+    assert!(!text.contains("abc123"), "the token is never printed");
 }
 
 #[test]

@@ -1,18 +1,20 @@
 //! Step 5: the replica state and the CPU of one app service, from each source a run reads,
-//! with the time each call took.
+//! with the time each call took, and the decision a run takes for it.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use serde_json::Value;
 
 use super::connection::{Detected, Payload};
+use super::decision::{self, Readings};
 use super::report::{millis, Step};
 use super::session::Session;
 use crate::commands::table::columns;
 use crate::easypanel::models::{self, Lenient, RawContainer};
 use crate::easypanel::probe::MonitorCall;
 use crate::easypanel::{Generation, Inventory, MonitorRouter, ServiceRow};
-use crate::engine::TaskCounts;
+use crate::engine::{CpuReading, TaskCounts};
 
 /// The plausibility bound a first run uses for a CPU figure, before it has the host's
 /// cores: 100 per core of a 256-core host. Step 6 checks the figures against the real
@@ -21,40 +23,45 @@ const FIRST_RUN_MAX_CPU_PERCENT: f64 = 100.0 * 256.0;
 
 /// Runs step 5 and prints it. Returns the container table's payload for step 6, when the
 /// call succeeded.
+///
+/// A `--service` that names no app service of the panel is a wrong argument, not a problem
+/// of the runs. The step then lists the app services and checks only the calls that cover
+/// every service, and the session records the argument instead of a failed step.
 pub(super) async fn check(
     session: &mut Session<'_>,
     detected: &Detected,
     inventory: &Inventory,
     requested: Option<&str>,
+    state_dir: &Path,
 ) -> Option<Payload> {
-    let target = pick(inventory, requested);
-    let title = match &target {
-        Ok(Some(row)) => format!("Replica state and CPU of {}", row.key()),
-        _ => "Replica state and CPU".to_owned(),
+    let picked = pick(inventory, requested);
+    let target = picked.as_ref().ok().copied().flatten();
+    let title = match target {
+        Some(row) => format!("Replica state and CPU of {}", row.key()),
+        None => "Replica state and CPU".to_owned(),
     };
     let mut step = Step::new(5, title);
 
-    let target = match target {
-        Ok(target) => {
-            match (target, requested) {
-                (Some(_), None) => step.line(
-                    "The first enabled app service; pick another with \
-                     --service PROJECT_SERVICE.",
-                ),
-                (None, _) => step.line(
-                    "No app service to inspect; only the calls that cover \
-                     every service are checked.",
-                ),
-                _ => {}
-            }
-            target
+    match (&picked, requested) {
+        (Ok(Some(_)), None) => {
+            step.line("The first enabled app service; pick another with --service PROJECT_SERVICE.")
         }
-        Err(problem) => {
-            step.fail(problem);
-            step.advise("Pass --service with a key from the table in step 4 (project_service).");
-            None
+        (Ok(None), _) => step.line(
+            "No app service to inspect; only the calls that cover every service are checked.",
+        ),
+        (Ok(Some(_)), Some(_)) => {}
+        (Err(problem), _) => {
+            step.warn(format!(
+                "{problem}, so only the calls that cover every service are checked."
+            ));
+            step.line(app_list(inventory));
+            step.advise(
+                "Only app services are scaled; pass --service with one of these keys \
+                 (project_service).",
+            );
+            session.reject_argument(problem.clone());
         }
-    };
+    }
     let Some((router, tasks)) = &detected.monitor else {
         step.fail("Not checked: no monitor router responded (step 3).");
         session.report(step);
@@ -71,7 +78,7 @@ pub(super) async fn check(
         counts,
     )
     .await;
-    let fallback = match target {
+    let service_stats_cpu = match target {
         Some(row) => {
             cpu_from_service_stats(session, &mut step, detected.generation, *router, row).await
         }
@@ -79,24 +86,13 @@ pub(super) async fn check(
     };
 
     if let Some(row) = target {
-        let table_figure = table.as_ref().and_then(|(_, figure)| *figure);
-        if table_figure.is_none() && fallback.is_none() {
-            if is_stopped(row, counts) {
-                step.warn(format!(
-                    "{} has no CPU figure because it is not running; a run skips it.",
-                    row.key()
-                ));
-            } else {
-                step.fail(format!(
-                    "No CPU figure for {}: a run holds it (CPU unknown).",
-                    row.key()
-                ));
-                step.advise(
-                    "Check the service's Monitor page in the panel; run again with --raw \
-                     to see the responses.",
-                );
-            }
-        }
+        let readings = Readings {
+            tasks: counts,
+            table_cpu: table.as_ref().and_then(|(_, reading)| *reading),
+            service_stats_cpu,
+        };
+        let policy = session.config.policy(&row.key());
+        decision::report(&mut step, row, policy, &readings, state_dir);
     }
 
     session.report(step);
@@ -104,17 +100,13 @@ pub(super) async fn check(
 }
 
 /// Returns the service to inspect: the one named, or the first enabled app service with
-/// replicas, or the first app service. `Err` gives the reason the named one cannot be inspected.
+/// replicas, or the first app service. `Err` contains the reason the named one cannot be
+/// inspected, as a clause without a full stop.
 fn pick<'a>(
     inventory: &'a Inventory,
     requested: Option<&str>,
 ) -> Result<Option<&'a ServiceRow>, String> {
-    let mut apps: Vec<&ServiceRow> = inventory
-        .services
-        .iter()
-        .filter(|row| row.is_app())
-        .collect();
-    apps.sort_by_key(|row| row.key());
+    let apps = app_services(inventory);
 
     let Some(requested) = requested else {
         let running = apps.iter().find(|row| {
@@ -127,12 +119,37 @@ fn pick<'a>(
     }
     match inventory.services.iter().find(|row| row.key() == requested) {
         Some(row) => Err(format!(
-            "--service {requested}: it is a {} service; only app services are scaled.",
+            "--service {requested} names a {} service, not an app service",
             row.kind
         )),
         None => Err(format!(
-            "--service {requested}: the panel has no service with this key (project_service)."
+            "--service {requested} names no service of the panel"
         )),
+    }
+}
+
+/// Returns the panel's app services, sorted by key.
+fn app_services(inventory: &Inventory) -> Vec<&ServiceRow> {
+    let mut apps: Vec<&ServiceRow> = inventory
+        .services
+        .iter()
+        .filter(|row| row.is_app())
+        .collect();
+    apps.sort_by_key(|row| row.key());
+    apps
+}
+
+/// Returns `App services of the panel: blog_web, shop_api.`, or a sentence stating that
+/// there are none.
+fn app_list(inventory: &Inventory) -> String {
+    let keys: Vec<String> = app_services(inventory)
+        .iter()
+        .map(|row| row.key())
+        .collect();
+    if keys.is_empty() {
+        "The panel has no app services.".to_owned()
+    } else {
+        format!("App services of the panel: {}.", keys.join(", "))
     }
 }
 
@@ -172,42 +189,21 @@ fn replica_state(
         .replicas
         .map_or("unknown".to_owned(), |replicas| replicas.to_string());
     let Some(found) = counts.get(&key).copied() else {
-        let text =
-            format!("Replica state ({source}): no entry for {key}; deploy.replicas is {stored}.");
-        if is_stopped(row, None) {
-            step.warn(format!(
-                "{text} The service is not running, so a run skips it."
-            ));
-        } else {
-            step.fail(format!(
-                "{text} A run holds the service (task state unknown)."
-            ));
-            step.advise(
-                "Check that the service is deployed (Swarm service name project_service) \
-                 in the panel.",
-            );
-        }
+        step.line(format!(
+            "Replica state ({source}): no entry for {key}; deploy.replicas is {stored}."
+        ));
         return None;
     };
 
-    let mut line = format!(
+    step.line(format!(
         "Replica state ({source}): deploy.replicas {stored}, Swarm runs {} of {} desired tasks.",
         found.running, found.desired
-    );
-    if found.running != found.desired {
-        line.push_str(" A run holds a service whose tasks are not all running.");
-    } else if row
-        .replicas
-        .is_some_and(|replicas| replicas != found.desired)
-    {
-        line.push_str(" Swarm has not taken the stored count yet, so a run holds the service.");
-    }
-    step.line(line);
+    ));
     Some(found)
 }
 
 /// Adds the CPU from `getMonitorTableData`: the service's containers and their mean. Returns
-/// the call's payload and the service's figure, or `None` when the call failed.
+/// the call's payload and the service's reading, or `None` when the call failed.
 async fn cpu_from_table(
     session: &mut Session<'_>,
     step: &mut Step,
@@ -215,7 +211,7 @@ async fn cpu_from_table(
     router: MonitorRouter,
     target: Option<&ServiceRow>,
     counts: Option<TaskCounts>,
-) -> Option<(Payload, Option<f64>)> {
+) -> Option<(Payload, Option<CpuReading>)> {
     let probe = session
         .client
         .probe_monitor(generation, router, MonitorCall::TableData)
@@ -315,17 +311,17 @@ async fn cpu_from_table(
         )),
         _ => {}
     }
-    Some((payload, reading.map(|reading| reading.percent)))
+    Some((payload, reading.copied()))
 }
 
-/// Adds the CPU from `getServiceStats` and returns its figure.
+/// Adds the CPU from `getServiceStats` and returns its reading.
 async fn cpu_from_service_stats(
     session: &mut Session<'_>,
     step: &mut Step,
     generation: Generation,
     router: MonitorRouter,
     row: &ServiceRow,
-) -> Option<f64> {
+) -> Option<CpuReading> {
     let call = MonitorCall::ServiceStats {
         project: &row.project,
         service: &row.name,
@@ -341,7 +337,7 @@ async fn cpu_from_service_stats(
                      the replicas here is not known.",
                     reading.percent
                 ));
-                Some(reading.percent)
+                Some(reading)
             }
             None => {
                 step.warn(format!(
@@ -398,7 +394,8 @@ fn service_containers(table: &Value, row: &ServiceRow) -> Vec<(String, String)> 
 }
 
 /// Returns true when the service is meant to run no task: disabled, 0 replicas, or 0
-/// desired tasks in Swarm.
+/// desired tasks in Swarm. Used only to word the CPU findings; the decision comes from the
+/// engine.
 fn is_stopped(row: &ServiceRow, counts: Option<TaskCounts>) -> bool {
     row.enabled == Some(false)
         || row.replicas == Some(0)
@@ -442,7 +439,29 @@ mod tests {
 
         let problem = pick(&inventory, Some("shop_nope")).unwrap_err();
 
-        assert!(problem.contains("no service with this key"), "{problem}");
+        assert!(
+            problem.contains("--service shop_nope names no service of the panel"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn database_is_not_an_app_service() {
+        let mut database = app("blog", "db", true, 1);
+        database.kind = "postgres".to_owned();
+        let inventory = Inventory {
+            project_count: 1,
+            services: vec![app("blog", "web", true, 1), database],
+            invalid_rows: Vec::new(),
+        };
+
+        let problem = pick(&inventory, Some("blog_db")).unwrap_err();
+
+        assert!(
+            problem.contains("--service blog_db names a postgres service, not an app service"),
+            "{problem}"
+        );
+        assert_eq!(app_list(&inventory), "App services of the panel: blog_web.");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The state of one diagnosis: the client, the config, every request made so far (for
-//! `--raw`) and the steps that failed.
+//! `--raw`), the steps that failed and a wrong command-line argument.
 
 use super::report::{emit, Step};
 use crate::config::Config;
@@ -11,6 +11,7 @@ pub(super) struct Session<'a> {
     pub config: &'a Config,
     probes: Vec<Probe>,
     failed_steps: Vec<u8>,
+    argument_problem: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -20,6 +21,7 @@ impl<'a> Session<'a> {
             config,
             probes: Vec::new(),
             failed_steps: Vec::new(),
+            argument_problem: None,
         }
     }
 
@@ -44,5 +46,16 @@ impl<'a> Session<'a> {
     /// Returns the numbers of the steps marked `FAILED`, in order.
     pub fn failed_steps(&self) -> &[u8] {
         &self.failed_steps
+    }
+
+    /// Records that an argument names nothing the panel has. The diagnosis goes on, but it
+    /// exits 2 because of the argument.
+    pub fn reject_argument(&mut self, problem: String) {
+        self.argument_problem = Some(problem);
+    }
+
+    /// Returns why an argument was rejected, if one was.
+    pub fn argument_problem(&self) -> Option<&str> {
+        self.argument_problem.as_deref()
     }
 }
