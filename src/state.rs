@@ -6,9 +6,9 @@
 //!   then is renamed over the old file. A process killed at any instant leaves either the
 //!   old or the new file, never a torn one.
 //! - A [`Durability::Synced`] write is also flushed to disk before the rename, so it
-//!   survives a power loss. Runs use it for scale events, which guard the cooldown, and
-//!   not for CPU samples: one `fsync` per service made runs over large fleets take seconds,
-//!   and a sample lost to a power cut only delays the next scale down by one run.
+//!   survives a power loss. Runs use it for scale events, which guard the cooldown. CPU
+//!   samples are not synced, because one `fsync` per service made runs over large fleets
+//!   take seconds, and a sample lost to a power cut only delays the next scale down.
 //! - A file that cannot be read or parsed is renamed aside (`*.corrupt-<time>`), never
 //!   deleted, and the service starts with no history.
 //! - The lock is an OS file lock on `state/.lock`, released by the OS when the process
@@ -49,7 +49,7 @@ pub enum StateError {
     InvalidKey { key: String },
 }
 
-/// What the state folder keeps about one service.
+/// The state kept about one service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceState {
     pub version: u32,
@@ -87,7 +87,7 @@ impl ServiceState {
     }
 }
 
-/// What the client detected about the panel, so later runs need not probe again.
+/// Facts detected about the panel, kept so later runs need not probe again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PanelMemory {
     pub version: u32,
@@ -103,13 +103,13 @@ pub struct PanelMemory {
 #[derive(Debug)]
 pub struct Loaded {
     pub state: ServiceState,
-    /// Where an unreadable file was moved, and why.
+    /// The problem of an unreadable file, and where it was moved.
     pub set_aside: Option<SetAside>,
 }
 
 #[derive(Debug)]
 pub struct SetAside {
-    /// Where the file was moved; `None` for a read-only store, which moves nothing.
+    /// The path the file was moved to; `None` for a read-only store, which moves nothing.
     pub moved_to: Option<PathBuf>,
     pub problem: String,
 }
@@ -236,8 +236,8 @@ impl StateStore {
         Ok(fresh(Some(SetAside { moved_to, problem })))
     }
 
-    /// Writes a service's state atomically, its content flushed to disk when `durability`
-    /// says so. Call [`StateStore::sync_folder`] after a batch of writes.
+    /// Writes a service's state atomically, its content flushed to disk for
+    /// [`Durability::Synced`]. Call [`StateStore::sync_folder`] after a batch of writes.
     pub fn save(&self, state: &ServiceState, durability: Durability) -> Result<(), StateError> {
         let path = self.service_path(&state.service)?;
         write_json_atomically(&path, state, durability)

@@ -1,5 +1,5 @@
-//! The Easypanel API client. Nothing outside this module knows a URL, a transport envelope
-//! or a procedure name.
+//! The Easypanel API client. Nothing outside this module deals with a URL, a transport
+//! envelope or a procedure name.
 //!
 //! # Assumptions
 //! - Auth is `Authorization: Bearer <token>` with a permanent API token.
@@ -35,15 +35,15 @@ pub use transport::Generation;
 
 use crate::engine::{CpuReading, TaskCounts};
 
-/// Responses larger than this are rejected: even a panel with thousands of services answers
-/// well below it, so a larger body is a fault, not data.
+/// Responses larger than this are rejected. The inventory of 1000 services is about 4 MB in
+/// the stand-in panel, so a larger body is a fault, not data.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Assumed host size when the panel did not report its core count: a CPU figure above
 /// 100 per core of this many cores is rejected as absurd.
 const FALLBACK_CORE_COUNT: u32 = 256;
 
-/// The router that holds the monitor procedures.
+/// The router under which a panel serves the monitor procedures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MonitorRouter {
     #[serde(rename = "monitor")]
@@ -91,7 +91,7 @@ impl MonitorRouter {
     }
 }
 
-/// How the client picks its transport generation.
+/// The client's way of picking its transport generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GenerationChoice {
     /// Use this one only.
