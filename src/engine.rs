@@ -61,8 +61,8 @@ impl Default for Policy {
     }
 }
 
-/// What one run read about a service. `None` means the panel did not say; it is never read
-/// as zero.
+/// The data one run read about a service. `None` means the panel reported nothing usable,
+/// and it is never read as zero.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// The panel's `enabled` setting.
@@ -86,7 +86,7 @@ pub struct TaskCounts {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CpuReading {
     pub percent: f64,
-    /// How many containers the figure covers, when the source says.
+    /// Number of containers the figure covers, when the source reports it.
     pub containers: Option<u32>,
 }
 
@@ -113,7 +113,7 @@ pub struct ScaleEvent {
     pub direction: Direction,
 }
 
-/// What earlier runs left for a service.
+/// The record earlier runs left for a service.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     pub last_scale: Option<ScaleEvent>,
@@ -169,7 +169,7 @@ impl Action {
     }
 }
 
-/// Why a decision was taken. `Display` gives the sentence shown in the log.
+/// The reason for a decision. `Display` gives the sentence shown in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
     Ignored,
@@ -298,9 +298,9 @@ impl fmt::Display for Reason {
 
 /// Decides what to do with one service.
 ///
-/// The rules run in a fixed order and the first that applies wins: skip ignored and exposed
-/// services, leave stopped ones stopped, hold on missing data or unsettled tasks, move to a
-/// bound, scale up on high CPU, scale down on CPU that stayed low, otherwise hold.
+/// The rules run in a fixed order and the first that applies wins. In order: skip ignored
+/// and exposed services, leave stopped ones stopped, hold on missing data or unsettled tasks,
+/// move to a bound, scale up on high CPU, scale down on CPU that stayed low, else hold.
 pub fn decide(
     policy: &Policy,
     observation: &Observation,

@@ -3,7 +3,7 @@
 //! # Contracts
 //! - Nothing is written to the panel or the state folder in a dry run.
 //! - A service's failure (a write the panel rejected, a state file that could not be saved)
-//!   never stops the others; it is counted and turns the exit code to 1.
+//!   never stops the others. It is counted and turns the exit code to 1.
 //! - Runs may be repeated or overlap: the lock makes the second one stop, and every write to
 //!   the panel sets an absolute count after checking that the stored count is still the one
 //!   the decision started from.
@@ -36,7 +36,7 @@ pub struct RunOptions {
     pub dry_run: bool,
 }
 
-/// How a run ended when it could run at all.
+/// The outcome of a run that could run at all.
 #[derive(Debug)]
 pub enum RunOutcome {
     Completed(Summary),
@@ -44,7 +44,7 @@ pub enum RunOutcome {
     AlreadyRunning,
 }
 
-/// Why a run could not run.
+/// The reason a run could not run.
 #[derive(Debug, Error)]
 pub enum RunError {
     #[error(transparent)]

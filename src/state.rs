@@ -34,16 +34,16 @@ const PANEL_FILE: &str = "panel.json";
 #[derive(Debug, Error)]
 pub enum StateError {
     #[error(
-        "state folder {path} cannot be created or written: {source}; check its owner and \
+        "state folder {path} cannot be created or written: {cause}; check its owner and \
          permissions, or pick another folder with --state-dir"
     )]
-    FolderNotWritable { path: PathBuf, source: io::Error },
+    FolderNotWritable { path: PathBuf, cause: io::Error },
 
-    #[error("could not write state file {path}: {source}; the previous file is unchanged")]
-    Write { path: PathBuf, source: io::Error },
+    #[error("could not write state file {path}: {cause}; the previous file is unchanged")]
+    Write { path: PathBuf, cause: io::Error },
 
-    #[error("could not take the run lock {path}: {source}")]
-    Lock { path: PathBuf, source: io::Error },
+    #[error("could not take the run lock {path}: {cause}")]
+    Lock { path: PathBuf, cause: io::Error },
 
     #[error("{key:?} is not a valid service name for a state file (expected [a-z0-9_-])")]
     InvalidKey { key: String },
@@ -132,7 +132,7 @@ impl StateStore {
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
         fs::create_dir_all(dir).map_err(|source| StateError::FolderNotWritable {
             path: dir.to_owned(),
-            source,
+            cause: source,
         })?;
         Ok(StateStore {
             dir: dir.to_owned(),
@@ -146,7 +146,7 @@ impl StateStore {
     pub fn prepare(&self, _lock: &RunLock) -> Result<usize, StateError> {
         let not_writable = |source| StateError::FolderNotWritable {
             path: self.dir.clone(),
-            source,
+            cause: source,
         };
         let probe = self
             .dir
@@ -186,7 +186,7 @@ impl StateStore {
         let path = self.dir.join(LOCK_FILE);
         let lock_error = |source| StateError::Lock {
             path: path.clone(),
-            source,
+            cause: source,
         };
         // A lock file that cannot be created or opened for writing means the folder cannot
         // be written.
@@ -197,7 +197,7 @@ impl StateStore {
             .open(&path)
             .map_err(|source| StateError::FolderNotWritable {
                 path: self.dir.clone(),
-                source,
+                cause: source,
             })?;
         match file.try_lock() {
             Ok(()) => Ok(Some(RunLock { _file: file })),
@@ -250,7 +250,7 @@ impl StateStore {
             .and_then(|folder| folder.sync_all())
             .map_err(|source| StateError::Write {
                 path: self.dir.clone(),
-                source,
+                cause: source,
             })
     }
 
@@ -303,7 +303,7 @@ impl StateStore {
         let moved_to = PathBuf::from(moved_to);
         fs::rename(path, &moved_to).map_err(|source| StateError::Write {
             path: path.to_owned(),
-            source,
+            cause: source,
         })?;
         Ok(moved_to)
     }
@@ -362,7 +362,7 @@ fn write_json_atomically<T: Serialize>(
 ) -> Result<(), StateError> {
     let write_error = |source| StateError::Write {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path

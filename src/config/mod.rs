@@ -1,9 +1,8 @@
 //! Configuration: the raw `services.json` model, its validation into typed settings and
 //! per-service policies, the environment overrides and the app-directory rules.
 //!
-//! Loading happens in two steps, as in most CLI tools that take a config file: the text is
-//! parsed into a raw serde model that keeps every key as written, then converted into
-//! [`Config`], whose values are known to be valid. Every problem found is reported, not only
+//! Loading happens in two steps. The text is parsed into a raw model that keeps every key
+//! as written, then converted into [`Config`], whose values are known to be valid. Every problem found is reported, not only
 //! the first, and each message names the key path, the bad value and what is accepted.
 //!
 //! The file is one JSON object. `api`, `global` and `logging` are sections. Every other key
@@ -95,10 +94,10 @@ impl TokenSource {
     }
 }
 
-/// Which transport generation the client speaks.
+/// The transport generation the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtocolChoice {
-    /// Detect it and remember the answer in the state directory.
+    /// Detect it and remember the result in the state directory.
     Auto,
     /// `/api/trpc/<router>.<procedure>`, panels up to 2.30.
     Trpc,
@@ -116,7 +115,7 @@ pub struct GlobalSettings {
     pub max_run: Duration,
 }
 
-/// What a run does after it has stored a new replica count.
+/// The step a run takes after it has stored a new replica count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyMode {
     /// Store the count with `updateDeploy` and stop there.
@@ -194,7 +193,7 @@ impl fmt::Display for Token {
     }
 }
 
-/// Where a run reads its config and keeps its state and log.
+/// The paths of a run's config file, state folder and log file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPaths {
     pub config_file: PathBuf,

@@ -38,7 +38,7 @@ pub enum ApiError {
         location: String,
     },
 
-    /// The panel answered with an error of its own.
+    /// An error response from the panel itself.
     #[error("{endpoint} failed with HTTP {status}: {message}")]
     Panel {
         endpoint: String,
@@ -46,15 +46,15 @@ pub enum ApiError {
         message: String,
     },
 
-    /// The answer arrived but is not what the procedure returns.
+    /// A response that arrived but is not what the procedure returns.
     #[error("{endpoint} returned an invalid response: {detail}")]
     InvalidResponse { endpoint: String, detail: String },
 
     #[error("{endpoint} returned more than {limit_bytes} bytes; the response was rejected")]
     TooLarge { endpoint: String, limit_bytes: u64 },
 
-    /// A write was not started because less than its timeout is left in the run's budget;
-    /// a write cut short may still be applied by the panel without the run knowing.
+    /// A write not started because less than its timeout is left in the run's budget. A
+    /// write cut short may still be applied by the panel without the run learning of it.
     #[error(
         "{endpoint} was not sent: {:.1}s of the run's budget (global.max_run_seconds) is left, \
          less than api.timeout_seconds ({}s) that a write may need",
@@ -86,7 +86,7 @@ impl ApiError {
         }
     }
 
-    /// Returns true when the error says a project or service does not exist.
+    /// Returns true when the error reports that a project or service does not exist.
     pub fn is_not_found(&self) -> bool {
         match self {
             ApiError::Panel { message, .. } => is_not_found(message),
@@ -112,8 +112,8 @@ fn seconds(duration: Duration) -> String {
     }
 }
 
-/// The panel reports a missing project or service as an error whose message contains
-/// "not found", often with HTTP 500, so the message decides.
+/// Checks the message, because the panel reports a missing project or service as an error
+/// whose message contains "not found", often with HTTP 500.
 fn is_not_found(message: &str) -> bool {
     message.to_ascii_lowercase().contains("not found")
 }

@@ -91,8 +91,8 @@ impl Client {
         })
     }
 
-    /// Sends one HTTP request and returns the body of a 2xx answer. Every other answer
-    /// becomes the matching [`ApiError`].
+    /// Sends one HTTP request and returns the body of a 2xx response. Every other
+    /// response becomes the matching [`ApiError`].
     pub(super) async fn send(
         &self,
         method: reqwest::Method,

@@ -5,8 +5,8 @@
 //! - Auth is `Authorization: Bearer <token>` with a permanent API token.
 //! - The monitor procedures live under `monitor.` on panels up to 2.28 and under
 //!   `monitorOld.` from 2.30; the client tries one and falls back to the other on a 404.
-//! - A project or service that does not exist answers an error whose message contains
-//!   "not found", often with HTTP 500.
+//! - A request naming a project or service that does not exist fails with a message that
+//!   contains "not found", often with HTTP 500.
 //!
 //! # Caveats
 //! Every request counts toward [`Client::request_count`], retries included, so a run can
@@ -96,8 +96,8 @@ impl MonitorRouter {
 pub enum GenerationChoice {
     /// Use this one only.
     Fixed(Generation),
-    /// Start with the remembered generation, or tRPC, and switch when the panel answers
-    /// 404 or 405 for the inventory.
+    /// Start with the remembered generation, or tRPC, and switch when the panel responds
+    /// with 404 or 405 to the inventory request.
     Detect { remembered: Option<Generation> },
 }
 
@@ -116,7 +116,7 @@ pub struct ClientSettings {
     pub host_cores: Option<u32>,
 }
 
-/// What a `deployService` call came to.
+/// The outcome of a `deployService` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeployOutcome {
     Finished,
@@ -232,7 +232,7 @@ impl Client {
         Ok(models::cpu_table(rows, self.max_cpu_percent))
     }
 
-    /// Reads one service's CPU from `getServiceStats`. `Ok(None)` means the panel answered
+    /// Reads one service's CPU from `getServiceStats`. `Ok(None)` means the panel responded
     /// without a usable figure.
     pub async fn service_cpu(
         &self,

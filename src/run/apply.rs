@@ -1,9 +1,9 @@
 //! The apply step: store each new replica count, then make Swarm follow it as
 //! `global.apply` sets.
 //!
-//! Every write goes through the same steps: read the service again, skip it when its
-//! stored count is no longer the one the decision started from (someone else changed it),
-//! and send its whole current `deploy` object with only `replicas` changed.
+//! Every write reads the service again first. It skips the service when the stored count is
+//! no longer the one the decision started from, because someone else changed it. Otherwise
+//! it sends the whole current `deploy` object with only `replicas` changed.
 
 use std::time::{Duration, Instant};
 

@@ -16,7 +16,7 @@ pub(crate) struct Observed {
     pub observations: Vec<Observation>,
 }
 
-/// What the two bulk monitor calls returned.
+/// The results of the two bulk monitor calls.
 pub(crate) struct MonitorData {
     tasks: Result<(HashMap<String, TaskCounts>, usize), ApiError>,
     cpu: Result<CpuTable, ApiError>,
@@ -87,7 +87,7 @@ pub(crate) async fn observe(
 }
 
 /// Reads the host's core count, which bounds a plausible CPU figure. Costs one request,
-/// so it runs only when the panel is detected, and its answer is remembered.
+/// so it runs only when the panel is detected, and the count is remembered.
 pub(crate) async fn host_cores(client: &Client) -> Option<u32> {
     match client.system_stats().await {
         Ok(stats) => stats.cpu_count,

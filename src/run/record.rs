@@ -3,7 +3,7 @@
 //! Services that are held do not depend on the apply step, so their files are written on a
 //! blocking thread while the applies wait on the panel. On a large fleet the file writes
 //! would otherwise add to the run's length. Services that scale are written once the apply
-//! step knows whether the panel took the new count.
+//! step has found out whether the panel took the new count.
 
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;

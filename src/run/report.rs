@@ -1,4 +1,4 @@
-//! What a run tells the operator: one line per service and one summary line.
+//! The run's report to the operator: one line per service and one summary line.
 
 use std::time::Duration;
 

@@ -227,7 +227,7 @@ fn overlapping_runs_let_exactly_one_act() {
 }
 
 #[test]
-fn lock_of_killed_run_does_not_block_next_run() {
+fn killed_run_releases_lock() {
     let mut options = PanelOptions::trpc();
     options.latency = Duration::from_millis(300);
     let harness = Harness::new(options, vec![app("shop", "api", 1, 90.0)], json!({}));

@@ -61,9 +61,10 @@ pub fn request_limit(scaled: u64) -> u64 {
     3 + 3 * scaled
 }
 
-/// Round trips that must happen one after another once the panel is remembered: the
-/// inventory, task counts and CPU together; when something scales, a re-read and an update
-/// per service, at most `concurrency` services at a time, then one replica-state check.
+/// Returns the round trips that must happen one after another once the panel is
+/// remembered. The inventory, task counts and CPU go together. When something scales, a
+/// re-read and an update follow per service, at most `concurrency` services at a time, and
+/// then one replica-state check.
 pub fn critical_round_trips(scaled: u64, concurrency: u32) -> u32 {
     if scaled == 0 {
         return 1;
