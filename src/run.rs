@@ -185,13 +185,18 @@ pub async fn run(
         None => observe::read_monitor(&client).await,
     };
     let mut observed = observe::observe(&client, config, &rows, monitor, now).await;
+    // A remembered core count already bounded the client's CPU readings. One read only now
+    // bounds them here.
     let host_cores = match &memory {
         Some(memory) if memory.generation == client.generation() => memory.host_cores,
-        _ => observe::host_cores(&client).await,
+        _ => {
+            let cores = observe::host_cores(&client).await;
+            if let Some(cores) = cores {
+                observe::reject_above_host_cores(&mut observed.observations, &rows, cores);
+            }
+            cores
+        }
     };
-    if let Some(cores) = host_cores {
-        observe::reject_above_host_cores(&mut observed.observations, &rows, cores);
-    }
     if !options.dry_run {
         remember_panel(&store, config, &client, memory.as_ref(), host_cores, now);
     }
